@@ -1,0 +1,202 @@
+"""``users/``, ``users/me/``, ``teams/`` and ``auth/token/`` (SPEC §11)."""
+
+from django.contrib.auth import password_validation
+from django.contrib.auth.models import Group
+from django.db import transaction
+from django.db.models import Q
+from django.urls import path
+from drf_spectacular.utils import extend_schema
+from rest_framework import routers, serializers, viewsets
+from rest_framework.authtoken.models import Token
+from rest_framework.authtoken.serializers import AuthTokenSerializer
+from rest_framework.decorators import action
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from itsm.permissions import ADMIN, GROUP_ROLES, ROLES, STAFF_ROLES, HasRole
+
+from .models import Team, User
+
+
+class UserSerializer(serializers.ModelSerializer):
+    roles = serializers.ListField(
+        child=serializers.ChoiceField(choices=ROLES), required=False, allow_empty=True
+    )
+    teams = serializers.PrimaryKeyRelatedField(
+        many=True, queryset=Team.objects.all(), required=False
+    )
+    password = serializers.CharField(
+        write_only=True, required=False, trim_whitespace=False, style={"input_type": "password"}
+    )
+    display = serializers.CharField(source="__str__", read_only=True)
+
+    class Meta:
+        model = User
+        fields = [
+            "id", "username", "email", "first_name", "last_name", "display", "roles", "teams",
+            "language", "phone", "manager", "is_active", "password",
+        ]
+
+    def validate_password(self, value):
+        password_validation.validate_password(value, self.instance)
+        return value
+
+    @transaction.atomic
+    def create(self, validated_data):
+        roles = validated_data.pop("roles", [])
+        teams = validated_data.pop("teams", [])
+        password = validated_data.pop("password", None)
+        user = User(**validated_data)
+        if password:
+            user.set_password(password)
+        else:
+            user.set_unusable_password()
+        user.save()
+        _apply_roles(user, roles)
+        user.teams.set(teams)
+        return user
+
+    @transaction.atomic
+    def update(self, instance, validated_data):
+        roles = validated_data.pop("roles", None)
+        teams = validated_data.pop("teams", None)
+        password = validated_data.pop("password", None)
+        for name, value in validated_data.items():
+            setattr(instance, name, value)
+        if password:
+            instance.set_password(password)
+        instance.save()
+        if roles is not None:
+            _apply_roles(instance, roles)
+        if teams is not None:
+            instance.teams.set(teams)
+        return instance
+
+
+def _apply_roles(user: User, roles: list[str]) -> None:
+    user.groups.set(Group.objects.filter(name__in=set(roles) & set(GROUP_ROLES)))
+    superuser = ADMIN in roles
+    if user.is_superuser != superuser:
+        user.is_superuser = superuser
+        user.is_staff = superuser
+        user.save(update_fields=["is_superuser", "is_staff"])
+    user.__dict__.pop("_itsm_roles", None)
+
+
+class MeSerializer(UserSerializer):
+    """What a person may change about themself: never their roles or teams."""
+
+    current_password = serializers.CharField(
+        write_only=True, required=False, trim_whitespace=False, style={"input_type": "password"}
+    )
+
+    class Meta(UserSerializer.Meta):
+        fields = [
+            "id", "username", "email", "first_name", "last_name", "display", "roles", "teams",
+            "language", "phone", "password", "current_password",
+        ]
+        read_only_fields = ["username", "roles", "teams"]
+
+    def validate(self, attrs):
+        if "password" in attrs:
+            current = attrs.pop("current_password", "")
+            if not self.instance.check_password(current):
+                raise serializers.ValidationError(
+                    {"current_password": ["Your current password is required to set a new one."]}
+                )
+        attrs.pop("current_password", None)
+        return attrs
+
+
+class UserViewSet(viewsets.ModelViewSet):
+    """Admins manage users; staff may read the directory (assignee pickers)."""
+
+    serializer_class = UserSerializer
+    queryset = User.objects.prefetch_related("groups", "teams").order_by("username")
+    filterset_fields = ["is_active", "teams"]
+    ordering_fields = ["username", "last_name", "date_joined"]
+    pagination_class = None
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def get_permissions(self):
+        if self.action == "me":
+            return [permission() for permission in self.permission_classes]
+        if self.request.method in ("GET", "HEAD", "OPTIONS"):
+            return [HasRole.of(*STAFF_ROLES)()]
+        return [HasRole.of(ADMIN)()]
+
+    def get_queryset(self):
+        rows = super().get_queryset()
+        search = self.request.query_params.get("search")
+        if search:
+            rows = rows.filter(
+                Q(username__icontains=search)
+                | Q(first_name__icontains=search)
+                | Q(last_name__icontains=search)
+                | Q(email__icontains=search)
+            )
+        return rows
+
+    def perform_destroy(self, instance):
+        """Users are deactivated, never deleted: their tickets and audit trail keep them."""
+        instance.is_active = False
+        instance.save(update_fields=["is_active"])
+
+    @extend_schema(request=MeSerializer, responses=MeSerializer)
+    @action(detail=False, methods=["get", "patch"], serializer_class=MeSerializer)
+    def me(self, request):
+        if request.method == "PATCH":
+            serializer = MeSerializer(request.user, data=request.data, partial=True)
+            serializer.is_valid(raise_exception=True)
+            serializer.save()
+            return Response(serializer.data)
+        return Response(MeSerializer(request.user).data)
+
+
+class TeamSerializer(serializers.ModelSerializer):
+    members = serializers.PrimaryKeyRelatedField(
+        many=True, queryset=User.objects.all(), required=False
+    )
+
+    class Meta:
+        model = Team
+        fields = ["id", "name", "description", "email", "lead", "members"]
+
+
+class TeamViewSet(viewsets.ModelViewSet):
+    serializer_class = TeamSerializer
+    queryset = Team.objects.prefetch_related("members").order_by("name")
+    pagination_class = None
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def get_permissions(self):
+        if self.request.method in ("GET", "HEAD", "OPTIONS"):
+            return [HasRole.of(*STAFF_ROLES)()]
+        return [HasRole.of(ADMIN)()]
+
+
+class ObtainToken(APIView):
+    """``POST {"username", "password"}`` → ``{"token": "<key>"}`` (throttled)."""
+
+    authentication_classes = []
+    permission_classes = []
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "login"
+    serializer_class = AuthTokenSerializer
+
+    @extend_schema(
+        request=AuthTokenSerializer,
+        responses={200: {"type": "object", "properties": {"token": {"type": "string"}}}},
+    )
+    def post(self, request):
+        serializer = AuthTokenSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        token, _created = Token.objects.get_or_create(user=serializer.validated_data["user"])
+        return Response({"token": token.key})
+
+
+router = routers.SimpleRouter()
+router.register("users", UserViewSet, basename="user")
+router.register("teams", TeamViewSet, basename="team")
+urlpatterns = [*router.urls, path("auth/token/", ObtainToken.as_view(), name="auth-token")]

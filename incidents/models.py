@@ -1,0 +1,86 @@
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from itsm.models import AttachmentBase, CommentBase, TicketBase, TicketEventBase
+
+from .workflow import WORKFLOW, HoldReason, Level, Priority, ResolutionCode, State
+
+
+class Incident(TicketBase):
+    """An unplanned interruption or degradation of a service (SPEC §3)."""
+
+    NUMBER_PREFIX = "INC"
+    workflow = WORKFLOW
+    STAFF_ROLES = ("agent", "manager", "problem_manager", "change_manager")
+    END_USER_WRITABLE = ("title", "description", "urgency")
+
+    state = models.CharField(
+        _("state"), max_length=32, choices=State.choices, default=State.NEW
+    )
+    impact = models.PositiveSmallIntegerField(_("impact"), choices=Level.choices, default=3)
+    urgency = models.PositiveSmallIntegerField(_("urgency"), choices=Level.choices, default=3)
+    priority = models.PositiveSmallIntegerField(
+        _("priority"), choices=Priority.choices, default=5, editable=False
+    )
+    hold_reason = models.CharField(
+        _("hold reason"), max_length=32, choices=HoldReason.choices, blank=True
+    )
+    resolution_code = models.CharField(
+        _("resolution code"), max_length=32, choices=ResolutionCode.choices, blank=True
+    )
+    resolution_notes = models.TextField(_("resolution notes"), blank=True)
+    major = models.BooleanField(_("major incident"), default=False)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent incident"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+
+    class Meta(TicketBase.Meta):
+        verbose_name = _("incident")
+        verbose_name_plural = _("incidents")
+        indexes = [
+            models.Index(fields=["state", "-created_at"], name="inc_state_created_idx"),
+            models.Index(fields=["priority", "-created_at"], name="inc_priority_created_idx"),
+            models.Index(fields=["assignee", "state"], name="inc_assignee_state_idx"),
+            models.Index(fields=["assignment_group", "state"], name="inc_group_state_idx"),
+            models.Index(fields=["requester", "-created_at"], name="inc_requester_idx"),
+            models.Index(fields=["-updated_at"], name="inc_updated_idx"),
+            models.Index(fields=["-created_at"], name="inc_created_idx"),
+            models.Index(
+                fields=["resolved_at"], name="inc_resolved_idx", condition=Q(state="resolved")
+            ),
+        ]
+
+    def get_absolute_url(self) -> str:
+        return reverse("incidents:incident_detail", args=[self.number])
+
+
+class IncidentEvent(TicketEventBase):
+    ticket = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="events")
+
+    class Meta(TicketEventBase.Meta):
+        verbose_name = _("incident event")
+        indexes = [models.Index(fields=["ticket", "at"], name="inc_event_ticket_idx")]
+
+
+class IncidentComment(CommentBase):
+    ticket = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="comments")
+
+    class Meta(CommentBase.Meta):
+        verbose_name = _("incident comment")
+        indexes = [models.Index(fields=["ticket", "created_at"], name="inc_comment_ticket_idx")]
+
+
+class IncidentAttachment(AttachmentBase):
+    ticket = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="attachments")
+
+    class Meta(AttachmentBase.Meta):
+        verbose_name = _("incident attachment")

@@ -1,0 +1,41 @@
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
+
+from .permissions import (
+    ADMIN,
+    AGENT,
+    CAB_MEMBER,
+    CHANGE_MANAGER,
+    MANAGER,
+    PROBLEM_MANAGER,
+    has_role,
+    user_roles,
+)
+
+# (url name, label, roles that see it; empty = every signed-in user)
+NAVIGATION = [
+    ("portal:home", _("Portal"), ()),
+    ("incidents:incident_list", _("Agent desk"), (AGENT, MANAGER)),
+    ("changes:home", _("Changes"), (AGENT, CAB_MEMBER, CHANGE_MANAGER, MANAGER)),
+    ("problems:home", _("Problems"), (AGENT, PROBLEM_MANAGER, MANAGER)),
+    ("cmdb:home", _("CMDB"), (AGENT, CHANGE_MANAGER, PROBLEM_MANAGER, MANAGER)),
+    ("sla:home", _("SLA"), (MANAGER,)),
+    ("reports:home", _("Reports"), (MANAGER,)),
+    ("admin:index", _("Admin"), (ADMIN,)),
+]
+
+
+def navigation(request):
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav_items": []}
+    items = []
+    for name, label, roles in NAVIGATION:
+        if roles and not has_role(user, *roles):
+            continue
+        try:
+            url = reverse(name)
+        except NoReverseMatch:
+            continue
+        items.append({"url": url, "label": label, "active": request.path.startswith(url)})
+    return {"nav_items": items, "user_roles": sorted(user_roles(user))}

@@ -1,0 +1,234 @@
+"""The writes every ticket type shares. Process apps wrap them in named services
+(``open_incident``, ``resolve``...). Each runs in one transaction, writes its audit events and
+sends the kernel's signals; side effects run after commit."""
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .attachments import check_upload
+from .models import TicketBase, next_number
+from .permissions import is_staff_member
+from .signals import comment_added, ticket_changed
+from .workflow import StaleVersion
+
+Changes = dict[str, tuple[Any, Any]]
+
+
+def audit_value(value):
+    """A JSON-friendly form of a field value for the audit trail."""
+    if isinstance(value, models.Model):
+        return value.pk
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def field_value(ticket: TicketBase, name: str):
+    """The stored value of ``name``: the id for foreign keys (no query)."""
+    field = ticket._meta.get_field(name)
+    return getattr(ticket, field.attname)
+
+
+def record_events(ticket: TicketBase, changes: Changes, *, actor, internal: bool = False) -> None:
+    now = timezone.now()
+    ticket.events.model.objects.bulk_create(
+        ticket.events.model(
+            ticket=ticket,
+            at=now,
+            actor=actor,
+            field=name,
+            old=audit_value(old),
+            new=audit_value(new),
+            internal=internal,
+        )
+        for name, (old, new) in changes.items()
+    )
+
+
+@transaction.atomic
+def create_ticket(model: type[TicketBase], *, actor, **fields) -> TicketBase:
+    """Create a ticket with the next number of its type in its workflow's initial state."""
+    fields.setdefault("state", model.workflow.initial)
+    watchers = fields.pop("watchers", ())
+    ticket = model(number=next_number(model.NUMBER_PREFIX), **fields)
+    ticket.full_clean(exclude=["number"])
+    ticket.save(force_insert=True)
+    if watchers:
+        ticket.watchers.set(watchers)
+    record_events(ticket, {"created": (None, ticket.number)}, actor=actor)
+    ticket_changed.send(
+        sender=model, ticket=ticket, actor=actor, changes={"state": (None, ticket.state)},
+        created=True,
+    )
+    return ticket
+
+
+def _write(ticket: TicketBase, values: Mapping[str, Any], *, expected_version: int) -> None:
+    """Compare-and-set on ``(pk, version)``: a stale version changes nothing (409)."""
+    now = timezone.now()
+    updated = (
+        type(ticket)
+        .objects.filter(pk=ticket.pk, version=expected_version)
+        .update(**values, version=F("version") + 1, updated_at=now)
+    )
+    if not updated:
+        raise StaleVersion()
+    for name, value in values.items():
+        setattr(ticket, name, value)
+    ticket.updated_at = now
+    ticket.version = expected_version + 1
+
+
+def _diff(ticket: TicketBase, values: Mapping[str, Any]) -> Changes:
+    changes: Changes = {}
+    for name, new in values.items():
+        field = ticket._meta.get_field(name)
+        old = getattr(ticket, field.attname)
+        new_raw = new.pk if isinstance(new, models.Model) else new
+        if old != new_raw:
+            changes[name] = (old, new_raw)
+    return changes
+
+
+def _validate(ticket: TicketBase, values: Mapping[str, Any]) -> None:
+    errors = {}
+    for name, value in values.items():
+        field = ticket._meta.get_field(name)
+        try:
+            field.clean(value.pk if isinstance(value, models.Model) else value, ticket)
+        except ValidationError as exc:
+            errors[name] = exc.messages
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def update_ticket(
+    ticket: TicketBase, values: Mapping[str, Any], *, actor, version: int | None = None
+) -> Changes:
+    """Change plain fields (never ``state``: use ``transition``); return what changed.
+
+    ``version`` is the version the caller read; if the ticket moved on since, nothing is
+    written and ``StaleVersion`` is raised.
+    """
+    if "state" in values:
+        raise ValueError("state changes go through transition()")
+    locked = type(ticket).objects.select_for_update().get(pk=ticket.pk)
+    if version is not None and locked.version != version:
+        raise StaleVersion()
+    _refresh(ticket, locked)
+    _validate(ticket, values)
+    changes = _diff(ticket, values)
+    if not changes:
+        return {}
+    _write(ticket, {ticket._meta.get_field(n).attname: new for n, (_o, new) in changes.items()},
+           expected_version=locked.version)
+    record_events(ticket, changes, actor=actor)
+    ticket_changed.send(
+        sender=type(ticket), ticket=ticket, actor=actor, changes=changes, created=False
+    )
+    return changes
+
+
+@transaction.atomic
+def transition(
+    ticket: TicketBase,
+    to: str,
+    *,
+    actor,
+    version: int | None = None,
+    **fields,
+) -> Changes:
+    """Move ``ticket`` to state ``to``, setting ``fields`` with it.
+
+    Refuses a move not in the workflow's table (``TransitionNotAllowed``, 409 with the allowed
+    states) and a move whose required fields are empty after it (``ValidationError``, 400).
+    Sets the milestone timestamp of the target state.
+    """
+    workflow = ticket.workflow
+    locked = type(ticket).objects.select_for_update().get(pk=ticket.pk)
+    if version is not None and locked.version != version:
+        raise StaleVersion()
+    _refresh(ticket, locked)
+    workflow.check(ticket.state, to)
+    missing = {
+        name: [_("This field is required to move to %(state)s.") % {"state": to}]
+        for name in workflow.required.get(to, ())
+        if fields.get(name, getattr(ticket, name, None)) in (None, "", [])
+    }
+    if missing:
+        raise ValidationError(missing)
+    values = dict(fields)
+    milestone = workflow.milestones.get(to)
+    if milestone:
+        values[milestone] = timezone.now()
+    _validate(ticket, values)
+    changes = {"state": (ticket.state, to), **_diff(ticket, values)}
+    attnames = {ticket._meta.get_field(n).attname: new for n, (_o, new) in changes.items()}
+    _write(ticket, attnames, expected_version=locked.version)
+    record_events(ticket, changes, actor=actor)
+    ticket_changed.send(
+        sender=type(ticket), ticket=ticket, actor=actor, changes=changes, created=False
+    )
+    return changes
+
+
+def _refresh(ticket: TicketBase, locked: TicketBase) -> None:
+    """Bring the caller's instance up to the locked row (someone may have written since)."""
+    for field in ticket._meta.concrete_fields:
+        setattr(ticket, field.attname, getattr(locked, field.attname))
+    ticket._state.fields_cache.clear()
+
+
+@transaction.atomic
+def add_comment(ticket: TicketBase, *, actor, body: str, internal: bool = False):
+    """A public reply or, for staff only, an internal work note."""
+    body = (body or "").strip()
+    if not body:
+        raise ValidationError({"body": [_("A comment cannot be empty.")]})
+    if internal and not is_staff_member(actor):
+        raise PermissionDenied(_("Only agents can write internal notes."))
+    comment = ticket.comments.create(author=actor, body=body, internal=internal)
+    record_events(
+        ticket, {"comment": (None, comment.pk)}, actor=actor, internal=internal
+    )
+    type(ticket).objects.filter(pk=ticket.pk).update(updated_at=timezone.now())
+    comment_added.send(sender=type(ticket), ticket=ticket, comment=comment, actor=actor)
+    return comment
+
+
+@transaction.atomic
+def add_attachment(ticket: TicketBase, *, actor, upload):
+    """Store an uploaded file (size-checked, name sanitised) on ``ticket``."""
+    name, content_type = check_upload(upload)
+    attachment = ticket.attachments.model(
+        ticket=ticket, name=name, size=upload.size, content_type=content_type, uploaded_by=actor
+    )
+    attachment.file.save(name, upload, save=False)
+    try:
+        attachment.save()
+    except Exception:
+        attachment.file.delete(save=False)
+        raise
+    record_events(ticket, {"attachment": (None, name)}, actor=actor)
+    return attachment
+
+
+@transaction.atomic
+def watch(ticket: TicketBase, user, *, actor) -> None:
+    if not ticket.watchers.filter(pk=user.pk).exists():
+        ticket.watchers.add(user)
+        record_events(ticket, {"watchers": (None, user.pk)}, actor=actor)
+
+
+@transaction.atomic
+def unwatch(ticket: TicketBase, user, *, actor) -> None:
+    if ticket.watchers.filter(pk=user.pk).exists():
+        ticket.watchers.remove(user)
+        record_events(ticket, {"watchers": (user.pk, None)}, actor=actor)

@@ -1,0 +1,37 @@
+// Small behaviours shared by every page. No framework: htmx does the partial updates.
+(function () {
+  "use strict";
+  document.addEventListener("change", function (event) {
+    const target = event.target;
+    if (target.matches("select[data-autosubmit]")) {
+      target.form.requestSubmit();
+    }
+  });
+
+  // Keyboard shortcuts: elements declare data-shortcut="a"; "?" shows the list.
+  function typing(element) {
+    return element.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(element.tagName);
+  }
+  document.addEventListener("keydown", function (event) {
+    if (event.ctrlKey || event.metaKey || event.altKey || typing(document.activeElement)) {
+      return;
+    }
+    if (event.key === "?") {
+      const help = document.getElementById("shortcut-help");
+      if (help && window.bootstrap) {
+        window.bootstrap.Modal.getOrCreateInstance(help).toggle();
+        event.preventDefault();
+      }
+      return;
+    }
+    const target = document.querySelector('[data-shortcut="' + CSS.escape(event.key) + '"]');
+    if (target) {
+      event.preventDefault();
+      if (target.matches("input, textarea, select")) {
+        target.focus();
+      } else {
+        target.click();
+      }
+    }
+  });
+})();
