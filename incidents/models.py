@@ -31,6 +31,23 @@ class Incident(TicketBase):
         _("resolution code"), max_length=32, choices=ResolutionCode.choices, blank=True
     )
     resolution_notes = models.TextField(_("resolution notes"), blank=True)
+    service = models.ForeignKey(
+        "cmdb.CI",
+        verbose_name=_("service"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="service_incidents",
+        limit_choices_to={"ci_class__name": "business_service"},
+    )
+    ci = models.ForeignKey(
+        "cmdb.CI",
+        verbose_name=_("configuration item"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="incidents",
+    )
     major = models.BooleanField(_("major incident"), default=False)
     parent = models.ForeignKey(
         "self",
@@ -52,6 +69,8 @@ class Incident(TicketBase):
             models.Index(fields=["assignee", "state"], name="inc_assignee_state_idx"),
             models.Index(fields=["assignment_group", "state"], name="inc_group_state_idx"),
             models.Index(fields=["requester", "-created_at"], name="inc_requester_idx"),
+            models.Index(fields=["service", "state"], name="inc_service_state_idx"),
+            models.Index(fields=["ci", "state"], name="inc_ci_state_idx"),
             models.Index(fields=["-updated_at"], name="inc_updated_idx"),
             models.Index(fields=["-created_at"], name="inc_created_idx"),
             models.Index(

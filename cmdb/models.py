@@ -1,0 +1,155 @@
+"""Configuration items, their classes and relationships (SPEC §7)."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from itsm.models import TicketEventBase, TimestampedModel
+
+BUSINESS_SERVICE = "business_service"
+
+
+class CIClass(models.Model):
+    """A kind of CI and the JSON Schema its ``attributes`` must satisfy."""
+
+    name = models.SlugField(_("name"), max_length=64, unique=True)
+    label = models.CharField(_("label"), max_length=100)
+    description = models.TextField(_("description"), blank=True)
+    attribute_schema = models.JSONField(
+        _("attribute schema"), default=dict, blank=True, help_text=_("A JSON Schema object.")
+    )
+
+    class Meta:
+        verbose_name = _("CI class")
+        verbose_name_plural = _("CI classes")
+        ordering = ["label"]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class CIQuerySet(models.QuerySet):
+    def services(self):
+        return self.filter(ci_class__name=BUSINESS_SERVICE)
+
+    def active(self):
+        return self.exclude(status=CI.Status.RETIRED)
+
+
+class CI(TimestampedModel):
+    class Status(models.TextChoices):
+        PLANNED = "planned", _("Planned")
+        IN_SERVICE = "in_service", _("In service")
+        RETIRED = "retired", _("Retired")
+
+    class Environment(models.TextChoices):
+        PRODUCTION = "production", _("Production")
+        STAGING = "staging", _("Staging")
+        TEST = "test", _("Test")
+        DEVELOPMENT = "development", _("Development")
+
+    class Criticality(models.IntegerChoices):
+        CRITICAL = 1, _("1 - Critical")
+        HIGH = 2, _("2 - High")
+        MEDIUM = 3, _("3 - Medium")
+        LOW = 4, _("4 - Low")
+
+    name = models.CharField(_("name"), max_length=200)
+    ci_class = models.ForeignKey(
+        CIClass, verbose_name=_("class"), on_delete=models.PROTECT, related_name="cis"
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.IN_SERVICE
+    )
+    environment = models.CharField(
+        _("environment"), max_length=16, choices=Environment.choices,
+        default=Environment.PRODUCTION,
+    )
+    criticality = models.PositiveSmallIntegerField(
+        _("criticality"), choices=Criticality.choices, default=Criticality.MEDIUM
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("owner"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="owned_cis",
+    )
+    support_group = models.ForeignKey(
+        "accounts.Team", verbose_name=_("support group"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="supported_cis",
+    )
+    supplier = models.CharField(_("supplier"), max_length=200, blank=True)
+    description = models.TextField(_("description"), blank=True)
+    attributes = models.JSONField(_("attributes"), default=dict, blank=True)
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+
+    objects = CIQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("configuration item")
+        verbose_name_plural = _("configuration items")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["ci_class", "name"], name="cmdb_ci_unique_name"),
+        ]
+        indexes = [
+            models.Index(fields=["ci_class", "name"], name="cmdb_ci_class_idx"),
+            models.Index(fields=["status", "name"], name="cmdb_ci_status_idx"),
+            models.Index(fields=["environment", "name"], name="cmdb_ci_env_idx"),
+            models.Index(fields=["criticality", "name"], name="cmdb_ci_crit_idx"),
+            models.Index(fields=["support_group", "name"], name="cmdb_ci_group_idx"),
+            models.Index(fields=["supplier"], name="cmdb_ci_supplier_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("cmdb:ci_detail", args=[self.pk])
+
+    @property
+    def is_service(self) -> bool:
+        return self.ci_class.name == BUSINESS_SERVICE
+
+
+class Relationship(models.Model):
+    """``source`` —type→ ``target``: if the target fails, the source is impacted."""
+
+    class Type(models.TextChoices):
+        DEPENDS_ON = "depends_on", _("Depends on")
+        RUNS_ON = "runs_on", _("Runs on")
+        HOSTED_ON = "hosted_on", _("Hosted on")
+        CONNECTS_TO = "connects_to", _("Connects to")
+        PART_OF = "part_of", _("Part of")
+
+    source = models.ForeignKey(CI, on_delete=models.CASCADE, related_name="outgoing")
+    type = models.CharField(_("type"), max_length=16, choices=Type.choices)
+    target = models.ForeignKey(CI, on_delete=models.CASCADE, related_name="incoming")
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("relationship")
+        verbose_name_plural = _("relationships")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "type", "target"], name="cmdb_rel_unique"
+            ),
+            models.CheckConstraint(
+                condition=~Q(source=F("target")), name="cmdb_rel_not_self"
+            ),
+        ]
+        indexes = [models.Index(fields=["target", "source"], name="cmdb_rel_target_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.source} {self.get_type_display()} {self.target}"
+
+
+class CIEvent(TicketEventBase):
+    """The CI's audit trail: append-only, like a ticket's."""
+
+    ci = models.ForeignKey(CI, on_delete=models.PROTECT, related_name="events")
+
+    class Meta(TicketEventBase.Meta):
+        verbose_name = _("CI event")
+        indexes = [models.Index(fields=["ci", "at"], name="cmdb_event_ci_idx")]
