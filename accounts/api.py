@@ -34,8 +34,19 @@ class UserSerializer(serializers.ModelSerializer):
     class Meta:
         model = User
         fields = [
-            "id", "username", "email", "first_name", "last_name", "display", "roles", "teams",
-            "language", "phone", "manager", "is_active", "password",
+            "id",
+            "username",
+            "email",
+            "first_name",
+            "last_name",
+            "display",
+            "roles",
+            "teams",
+            "language",
+            "phone",
+            "manager",
+            "is_active",
+            "password",
         ]
 
     def validate_password(self, value):
@@ -93,8 +104,18 @@ class MeSerializer(UserSerializer):
 
     class Meta(UserSerializer.Meta):
         fields = [
-            "id", "username", "email", "first_name", "last_name", "display", "roles", "teams",
-            "language", "phone", "password", "current_password",
+            "id",
+            "username",
+            "email",
+            "first_name",
+            "last_name",
+            "display",
+            "roles",
+            "teams",
+            "language",
+            "phone",
+            "password",
+            "current_password",
         ]
         read_only_fields = ["username", "roles", "teams"]
 

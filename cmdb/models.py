@@ -65,19 +65,29 @@ class CI(TimestampedModel):
         _("status"), max_length=16, choices=Status.choices, default=Status.IN_SERVICE
     )
     environment = models.CharField(
-        _("environment"), max_length=16, choices=Environment.choices,
+        _("environment"),
+        max_length=16,
+        choices=Environment.choices,
         default=Environment.PRODUCTION,
     )
     criticality = models.PositiveSmallIntegerField(
         _("criticality"), choices=Criticality.choices, default=Criticality.MEDIUM
     )
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("owner"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="owned_cis",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_cis",
     )
     support_group = models.ForeignKey(
-        "accounts.Team", verbose_name=_("support group"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="supported_cis",
+        "accounts.Team",
+        verbose_name=_("support group"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="supported_cis",
     )
     supplier = models.CharField(_("supplier"), max_length=200, blank=True)
     description = models.TextField(_("description"), blank=True)
@@ -132,12 +142,8 @@ class Relationship(models.Model):
         verbose_name = _("relationship")
         verbose_name_plural = _("relationships")
         constraints = [
-            models.UniqueConstraint(
-                fields=["source", "type", "target"], name="cmdb_rel_unique"
-            ),
-            models.CheckConstraint(
-                condition=~Q(source=F("target")), name="cmdb_rel_not_self"
-            ),
+            models.UniqueConstraint(fields=["source", "type", "target"], name="cmdb_rel_unique"),
+            models.CheckConstraint(condition=~Q(source=F("target")), name="cmdb_rel_not_self"),
         ]
         indexes = [models.Index(fields=["target", "source"], name="cmdb_rel_target_idx")]
 

@@ -13,14 +13,43 @@ class IncidentSerializer(serializers.ModelSerializer):
     class Meta:
         model = Incident
         fields = [
-            "id", "number", "title", "description", "state", "impact", "urgency", "priority",
-            "requester", "requester_display", "assignee", "assignee_display",
-            "assignment_group", "hold_reason", "resolution_code", "resolution_notes", "major",
-            "parent", "created_at", "updated_at", "resolved_at", "closed_at", "version",
+            "id",
+            "number",
+            "title",
+            "description",
+            "state",
+            "impact",
+            "urgency",
+            "priority",
+            "requester",
+            "requester_display",
+            "assignee",
+            "assignee_display",
+            "assignment_group",
+            "hold_reason",
+            "resolution_code",
+            "resolution_notes",
+            "major",
+            "parent",
+            "created_at",
+            "updated_at",
+            "resolved_at",
+            "closed_at",
+            "version",
         ]
         read_only_fields = [
-            "number", "state", "priority", "requester", "hold_reason", "resolution_code",
-            "resolution_notes", "created_at", "updated_at", "resolved_at", "closed_at", "version",
+            "number",
+            "state",
+            "priority",
+            "requester",
+            "hold_reason",
+            "resolution_code",
+            "resolution_notes",
+            "created_at",
+            "updated_at",
+            "resolved_at",
+            "closed_at",
+            "version",
         ]
 
     def get_assignee_display(self, obj) -> str | None:
@@ -47,9 +76,7 @@ class IncidentViewSet(TicketViewSet):
         services.update_incident(ticket, values, actor=self.request.user, version=version)
 
     def change_state(self, ticket, to, *, version, **fields):
-        return services.change_state(
-            ticket, to, actor=self.request.user, version=version, **fields
-        )
+        return services.change_state(ticket, to, actor=self.request.user, version=version, **fields)
 
 
 router = routers.SimpleRouter()

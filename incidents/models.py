@@ -16,9 +16,7 @@ class Incident(TicketBase):
     STAFF_ROLES = ("agent", "manager", "problem_manager", "change_manager")
     END_USER_WRITABLE = ("title", "description", "urgency")
 
-    state = models.CharField(
-        _("state"), max_length=32, choices=State.choices, default=State.NEW
-    )
+    state = models.CharField(_("state"), max_length=32, choices=State.choices, default=State.NEW)
     impact = models.PositiveSmallIntegerField(_("impact"), choices=Level.choices, default=3)
     urgency = models.PositiveSmallIntegerField(_("urgency"), choices=Level.choices, default=3)
     priority = models.PositiveSmallIntegerField(

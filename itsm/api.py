@@ -143,9 +143,7 @@ class TicketViewSet(
         services.update_ticket(ticket, values, actor=self.request.user, version=version)
 
     def change_state(self, ticket, to, *, version, **fields):
-        return services.transition(
-            ticket, to, actor=self.request.user, version=version, **fields
-        )
+        return services.transition(ticket, to, actor=self.request.user, version=version, **fields)
 
     def can_transition(self, user, ticket, to) -> bool:
         if is_staff_member(user):
@@ -166,9 +164,7 @@ class TicketViewSet(
             )
         if not self.can_transition(request.user, ticket, to):
             raise PermissionDenied("You may not make this state change.")
-        allowed_fields = set(self.transition_fields) | set(
-            self.model.workflow.required.get(to, ())
-        )
+        allowed_fields = set(self.transition_fields) | set(self.model.workflow.required.get(to, ()))
         unknown = set(data) - allowed_fields - {"state", "version"}
         if unknown:
             raise serializers.ValidationError(
@@ -189,9 +185,7 @@ class TicketViewSet(
         if request.method == "POST":
             serializer = CommentSerializer(data=request.data)
             serializer.is_valid(raise_exception=True)
-            comment = services.add_comment(
-                ticket, actor=request.user, **serializer.validated_data
-            )
+            comment = services.add_comment(ticket, actor=request.user, **serializer.validated_data)
             return Response(CommentSerializer(comment).data, status=status.HTTP_201_CREATED)
         comments = ticket.comments.select_related("author")
         if not is_staff_member(request.user):
@@ -247,7 +241,6 @@ class TicketViewSet(
         if not is_staff_member(request.user):
             events = events.filter(internal=False)
         return Response(HistorySerializer(events, many=True).data)
-
 
 
 # --- Notifications

@@ -83,6 +83,7 @@ class HasRole(permissions.BasePermission):
 
 def role_required(*roles: str):
     """View decorator: log in first, then 403 unless the user holds one of ``roles``."""
+
     def decorator(view):
         @wraps(view)
         def wrapped(request, *args, **kwargs):

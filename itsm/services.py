@@ -63,7 +63,10 @@ def create_ticket(model: type[TicketBase], *, actor, **fields) -> TicketBase:
         ticket.watchers.set(watchers)
     record_events(ticket, {"created": (None, ticket.number)}, actor=actor)
     ticket_changed.send(
-        sender=model, ticket=ticket, actor=actor, changes={"state": (None, ticket.state)},
+        sender=model,
+        ticket=ticket,
+        actor=actor,
+        changes={"state": (None, ticket.state)},
         created=True,
     )
     return ticket
@@ -127,8 +130,11 @@ def update_ticket(
     changes = _diff(ticket, values)
     if not changes:
         return {}
-    _write(ticket, {ticket._meta.get_field(n).attname: new for n, (_o, new) in changes.items()},
-           expected_version=locked.version)
+    _write(
+        ticket,
+        {ticket._meta.get_field(n).attname: new for n, (_o, new) in changes.items()},
+        expected_version=locked.version,
+    )
     record_events(ticket, changes, actor=actor)
     ticket_changed.send(
         sender=type(ticket), ticket=ticket, actor=actor, changes=changes, created=False
@@ -195,9 +201,7 @@ def add_comment(ticket: TicketBase, *, actor, body: str, internal: bool = False)
     if internal and not is_staff_member(actor):
         raise PermissionDenied(_("Only agents can write internal notes."))
     comment = ticket.comments.create(author=actor, body=body, internal=internal)
-    record_events(
-        ticket, {"comment": (None, comment.pk)}, actor=actor, internal=internal
-    )
+    record_events(ticket, {"comment": (None, comment.pk)}, actor=actor, internal=internal)
     type(ticket).objects.filter(pk=ticket.pk).update(updated_at=timezone.now())
     comment_added.send(sender=type(ticket), ticket=ticket, comment=comment, actor=actor)
     return comment
