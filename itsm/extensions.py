@@ -1,0 +1,53 @@
+"""Hooks through which observer apps (the SLA engine) add to process apps' pages without
+being imported by them (DESIGN: dependencies point one way).
+
+- ``ticket_panel``: a callable ``(ticket, user) -> (template_name, context) | None`` whose
+  template is included on the desk and portal ticket pages (e.g. SLA bars).
+- ``desk_queue``: a named queue of the agent desk, a callable ``(queryset) -> queryset``
+  (e.g. "Breaching soon").
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Queue:
+    key: str
+    label: str
+    apply: Callable
+    model: str  # "incidents.Incident"
+
+
+_panels: list[Callable] = []
+_queues: dict[str, Queue] = {}
+
+
+def ticket_panel(func: Callable) -> Callable:
+    """Register a panel for ticket pages (decorator)."""
+    if func not in _panels:
+        _panels.append(func)
+    return func
+
+
+def panels_for(ticket, user) -> list[tuple[str, dict]]:
+    rendered = []
+    for func in _panels:
+        result = func(ticket, user)
+        if result is not None:
+            rendered.append(result)
+    return rendered
+
+
+def desk_queue(key: str, label, *, model: str):
+    """Register a desk queue for tickets of ``model`` (decorator on ``(queryset) -> qs``)."""
+
+    def decorator(func: Callable) -> Callable:
+        _queues[key] = Queue(key=key, label=label, apply=func, model=model)
+        return func
+
+    return decorator
+
+
+def queues_for(model_label: str) -> list[Queue]:
+    return [queue for queue in _queues.values() if queue.model == model_label]
