@@ -98,6 +98,8 @@ def _apply_roles(user: User, roles: list[str]) -> None:
 class MeSerializer(UserSerializer):
     """What a person may change about themself: never their roles or teams."""
 
+    roles = serializers.ListField(child=serializers.CharField(), read_only=True)
+    teams = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
     current_password = serializers.CharField(
         write_only=True, required=False, trim_whitespace=False, style={"input_type": "password"}
     )

@@ -16,6 +16,9 @@ class EventInline(admin.TabularInline):
     def has_change_permission(self, request, obj=None):
         return False
 
+    def has_delete_permission(self, request, obj=None):
+        return False
+
 
 @admin.register(Incident)
 class IncidentAdmin(admin.ModelAdmin):

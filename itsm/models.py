@@ -8,7 +8,10 @@ from django.conf import settings
 from django.core.files.storage import storages
 from django.db import connection, models, transaction
 from django.db.models import Exists, F, OuterRef, Q
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.utils import timezone
+from django.utils.functional import LazyObject, empty
 from django.utils.translation import gettext_lazy as _
 
 from .permissions import has_role
@@ -243,8 +246,24 @@ def attachment_path(instance, filename: str) -> str:
     return f"{instance._meta.model_name}/{now:%Y/%m}/{uuid.uuid4().hex}"
 
 
+class _AttachmentStorage(LazyObject):
+    """``storages["attachments"]``, looked up lazily so a settings change (tests) applies."""
+
+    def _setup(self):
+        self._wrapped = storages["attachments"]
+
+
+_attachment_storage = _AttachmentStorage()
+
+
+@receiver(setting_changed)
+def _reset_attachment_storage(*, setting, **kwargs):
+    if setting == "STORAGES":
+        _attachment_storage._wrapped = empty
+
+
 def attachment_storage():
-    return storages["attachments"]
+    return _attachment_storage
 
 
 class AttachmentBase(models.Model):

@@ -18,6 +18,11 @@ def _eager_celery(request):
 
 
 @pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _files_in_tmp(settings, tmp_path):
     """Attachments and mail go to a per-test directory."""
     settings.STORAGES = {

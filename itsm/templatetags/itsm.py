@@ -54,3 +54,101 @@ def duration(seconds) -> str:
     if minutes and not days:
         parts.append(_("%(n)d min") % {"n": minutes})
     return sign + (" ".join(parts) or _("< 1 min"))
+
+
+# --- Shell: base layout, login page, portal home ------------------------------------------
+
+NAV_ICONS = {
+    "portal:home": "bi-house-door",
+    "incidents:incident_list": "bi-inboxes",
+    "changes:home": "bi-arrow-repeat",
+    "problems:home": "bi-bug",
+    "cmdb:home": "bi-diagram-3",
+    "sla:home": "bi-stopwatch",
+    "reports:home": "bi-bar-chart-line",
+    "admin:index": "bi-gear",
+}
+
+
+@register.filter
+def nav_icon(url: str) -> str:
+    """The Bootstrap icon class of a navigation entry, from the view its URL resolves to."""
+    from django.urls import Resolver404, resolve
+
+    try:
+        name = resolve(url).view_name
+    except Resolver404:
+        return "bi-dot"
+    return NAV_ICONS.get(name, "bi-dot")
+
+
+@register.filter
+def role_label(name: str) -> str:
+    """``change_manager`` → ``Change manager`` (translated)."""
+    from itsm.permissions import ROLE_LABELS
+
+    return ROLE_LABELS.get(name, name)
+
+
+@register.filter
+def initials(user) -> str:
+    """Two letters for an avatar: first and last name, else the username."""
+    first = (getattr(user, "first_name", "") or "").strip()
+    last = (getattr(user, "last_name", "") or "").strip()
+    if first and last:
+        return (first[:1] + last[:1]).upper()
+    return (getattr(user, "username", "") or "")[:2].upper()
+
+
+@register.simple_tag
+def first_url(*names: str) -> str:
+    """The path of the first URL name that exists, else ``""``: links to pages not built yet
+    simply do not appear (``{% first_url "portal:incident_add" as report_url %}``)."""
+    from django.urls import NoReverseMatch, reverse
+
+    for name in names:
+        try:
+            return reverse(name)
+        except NoReverseMatch:
+            continue
+    return ""
+
+
+@register.simple_tag
+def itsm_version() -> str:
+    """The installed version of the product (``pyproject.toml``), or ``""``."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("itsm")
+    except PackageNotFoundError:
+        return ""
+
+
+@register.simple_tag
+def demo_logins() -> list[dict]:
+    """The demo accounts present in this database, only while ``DEBUG`` is on (the embedded
+    default is for trying the product; a production login page never lists accounts)."""
+    from django.conf import settings
+
+    if not settings.DEBUG:
+        return []
+    from accounts.models import User
+    from itsm.management.commands.seed_demo import DEMO_PASSWORD, DEMO_USERS
+    from itsm.permissions import ROLE_LABELS
+
+    present = set(
+        User.objects.filter(
+            username__in=[row[0] for row in DEMO_USERS], is_active=True
+        ).values_list("username", flat=True)
+    )
+    return [
+        {
+            "username": username,
+            "name": f"{first} {last}",
+            "roles": [ROLE_LABELS[r] for r in roles] or [_("End user")],
+            "password": DEMO_PASSWORD,
+        }
+        for username, first, last, roles, _teams in DEMO_USERS
+        if username in present
+    ]

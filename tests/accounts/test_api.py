@@ -1,0 +1,173 @@
+import pytest
+from rest_framework.authtoken.models import Token
+
+from accounts.models import Team, User
+from itsm.testing import PASSWORD
+
+STAFF = ["alice", "max", "ada"]
+NOT_STAFF = ["rita", "carol"]
+
+
+@pytest.mark.parametrize("who", STAFF)
+def test_staff_can_read_the_user_directory(db, api, persona, who):
+    persona("rita")
+    response = api.as_(persona(who)).get("/api/v1/users/")
+    assert response.status_code == 200
+    assert "rita" in [u["username"] for u in response.json()]
+
+
+@pytest.mark.parametrize("who", NOT_STAFF)
+def test_end_users_and_cab_members_cannot_read_the_directory(db, api, persona, who):
+    assert api.as_(persona(who)).get("/api/v1/users/").status_code == 403
+
+
+def test_anonymous_callers_are_refused(db, api):
+    assert api.get("/api/v1/users/").status_code in (401, 403)
+    assert api.get("/api/v1/users/me/").status_code in (401, 403)
+
+
+@pytest.mark.parametrize("who", ["alice", "max", "rita"])
+def test_only_admins_create_users(db, api, persona, who):
+    response = api.as_(persona(who)).post(
+        "/api/v1/users/", {"username": "newbie", "password": "x-Long-pass-42"}, format="json"
+    )
+    assert response.status_code == 403
+    assert not User.objects.filter(username="newbie").exists()
+
+
+def test_an_admin_creates_a_user_with_roles_and_teams(db, api, ada):
+    team = Team.objects.create(name="Network")
+    response = api.as_(ada).post(
+        "/api/v1/users/",
+        {
+            "username": "nina",
+            "email": "nina@example.com",
+            "first_name": "Nina",
+            "roles": ["agent", "cab_member"],
+            "teams": [team.pk],
+            "language": "fr",
+            "password": "a-Strong-pass-2026",
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert sorted(body["roles"]) == ["agent", "cab_member"]
+    assert body["teams"] == [team.pk]
+    assert "password" not in body
+    nina = User.objects.get(username="nina")
+    assert nina.check_password("a-Strong-pass-2026")
+    assert nina.roles == ["agent", "cab_member"]
+
+
+def test_the_admin_role_makes_a_superuser(db, api, ada, rita):
+    response = api.as_(ada).patch(f"/api/v1/users/{rita.pk}/", {"roles": ["admin"]}, format="json")
+    assert response.status_code == 200
+    rita.refresh_from_db()
+    assert rita.is_superuser
+    assert response.json()["roles"] == ["admin"]
+
+
+def test_an_unknown_role_is_a_400_naming_the_field(db, api, ada, rita):
+    response = api.as_(ada).patch(f"/api/v1/users/{rita.pk}/", {"roles": ["wizard"]}, format="json")
+    assert response.status_code == 400
+    assert "roles" in response.json()
+
+
+def test_a_weak_password_is_refused(db, api, ada):
+    response = api.as_(ada).post(
+        "/api/v1/users/", {"username": "weak", "password": "123"}, format="json"
+    )
+    assert response.status_code == 400
+    assert "password" in response.json()
+
+
+def test_deleting_a_user_deactivates_it(db, api, ada, rita):
+    assert api.as_(ada).delete(f"/api/v1/users/{rita.pk}/").status_code == 204
+    rita.refresh_from_db()
+    assert not rita.is_active
+
+
+def test_me_shows_my_roles_and_teams(db, api, alice):
+    body = api.as_(alice).get("/api/v1/users/me/").json()
+    assert body["username"] == "alice"
+    assert body["roles"] == ["agent"]
+    assert len(body["teams"]) == 1
+
+
+def test_me_can_change_my_language_but_not_my_roles(db, api, rita):
+    response = api.as_(rita).patch(
+        "/api/v1/users/me/", {"language": "fr", "roles": ["admin"]}, format="json"
+    )
+    assert response.status_code == 200
+    rita.refresh_from_db()
+    assert rita.language == "fr"
+    assert not rita.is_superuser
+    assert rita.roles == []
+
+
+def test_changing_my_password_needs_the_current_one(db, api, rita):
+    api.as_(rita)
+    refused = api.patch("/api/v1/users/me/", {"password": "Brand-new-pass-77"}, format="json")
+    assert refused.status_code == 400
+    assert "current_password" in refused.json()
+    accepted = api.patch(
+        "/api/v1/users/me/",
+        {"password": "Brand-new-pass-77", "current_password": PASSWORD},
+        format="json",
+    )
+    assert accepted.status_code == 200
+    rita.refresh_from_db()
+    assert rita.check_password("Brand-new-pass-77")
+
+
+def test_teams_are_read_by_staff_and_written_by_admins(db, api, alice, rita, ada):
+    assert api.as_(rita).get("/api/v1/teams/").status_code == 403
+    assert api.as_(alice).get("/api/v1/teams/").status_code == 200
+    refused = api.as_(alice).post("/api/v1/teams/", {"name": "Rogue"}, format="json")
+    assert refused.status_code == 403
+    created = api.as_(ada).post(
+        "/api/v1/teams/",
+        {"name": "Storage", "members": [alice.pk], "lead": alice.pk},
+        format="json",
+    )
+    assert created.status_code == 201
+    assert created.json()["members"] == [alice.pk]
+    assert created.json()["lead"] == alice.pk
+
+
+def test_a_token_is_issued_for_good_credentials_and_authenticates(db, api, rita):
+    api.force_authenticate(user=None)
+    response = api.post(
+        "/api/v1/auth/token/", {"username": "rita", "password": PASSWORD}, format="json"
+    )
+    assert response.status_code == 200
+    token = response.json()["token"]
+    assert token == Token.objects.get(user=rita).key
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    assert api.get("/api/v1/users/me/").json()["username"] == "rita"
+
+
+def test_bad_credentials_get_no_token(db, api, rita):
+    response = api.post(
+        "/api/v1/auth/token/", {"username": "rita", "password": "wrong"}, format="json"
+    )
+    assert response.status_code == 400
+    assert "token" not in response.json()
+
+
+def test_a_bad_token_is_refused(db, api):
+    api.credentials(HTTP_AUTHORIZATION="Token not-a-token")
+    assert api.get("/api/v1/users/me/").status_code == 401
+
+
+def test_repeated_token_requests_are_throttled(db, api, rita, settings):
+    from django.core.cache import cache
+
+    cache.clear()
+    codes = [
+        api.post("/api/v1/auth/token/", {"username": "rita", "password": "wrong"}).status_code
+        for _ in range(12)
+    ]
+    assert 429 in codes
+    cache.clear()

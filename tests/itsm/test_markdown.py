@@ -1,0 +1,114 @@
+from html.parser import HTMLParser
+
+import pytest
+
+from itsm.markdown import render_markdown
+
+XSS = [
+    "<script>alert(1)</script>",
+    "<SCRIPT SRC=//evil.example/x.js></SCRIPT>",
+    '<img src=x onerror="alert(1)">',
+    "<img src=x onerror=alert(1)//",
+    "<svg onload=alert(1)><circle r=1 /></svg>",
+    "<svg><script>alert(1)</script></svg>",
+    "[click](javascript:alert(1))",
+    "[click](JaVaScRiPt:alert(1))",
+    "[click](javascript&#58;alert(1))",
+    "[click](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==)",
+    "![x](javascript:alert(1))",
+    '![x](x" onerror="alert(1))',
+    '<a href="javascript:alert(1)">x</a>',
+    '<iframe src="https://evil.example"></iframe>',
+    "<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>",
+    '<div style="background:url(javascript:alert(1))">x</div>',
+    "<object data=x.swf></object><embed src=x.swf>",
+    '<form action="https://evil.example"><input name=p></form>',
+    "<details open ontoggle=alert(1)>",
+    '<body onload="alert(1)">',
+    "<<script>script>alert(1)<</script>/script>",
+    '<meta http-equiv="refresh" content="0;url=javascript:alert(1)">',
+]
+SAFE_TAGS = {
+    "a",
+    "abbr",
+    "b",
+    "blockquote",
+    "br",
+    "code",
+    "del",
+    "em",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "hr",
+    "i",
+    "img",
+    "li",
+    "ol",
+    "p",
+    "pre",
+    "s",
+    "strong",
+    "sub",
+    "sup",
+    "table",
+    "tbody",
+    "td",
+    "th",
+    "thead",
+    "tr",
+    "ul",
+}
+SAFE_SCHEMES = ("http:", "https:", "mailto:")
+
+
+class Elements(HTMLParser):
+    """Every element and attribute a browser would build from the HTML."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.found = []
+
+    def handle_starttag(self, tag, attrs):
+        self.found.append((tag, dict(attrs)))
+
+    handle_startendtag = handle_starttag
+
+
+def elements(html: str):
+    parser = Elements()
+    parser.feed(html)
+    parser.close()
+    return parser.found
+
+
+@pytest.mark.parametrize("payload", XSS)
+def test_the_sanitiser_neutralises(payload):
+    html = render_markdown(payload)
+    for tag, attrs in elements(html):
+        assert tag in SAFE_TAGS, f"<{tag}> survived in {html!r}"
+        for name, value in attrs.items():
+            assert not name.startswith("on"), f"{name}= survived in {html!r}"
+            assert name != "style", html
+            if name in ("href", "src"):
+                scheme = value.strip().lower().split("/", 1)[0]
+                assert ":" not in scheme or scheme.startswith(SAFE_SCHEMES), html
+
+
+def test_markdown_still_renders_what_people_write():
+    html = render_markdown(
+        "**Bold** and `code`\n\n- one\n- two\n\n[docs](https://example.com/a?b=1)"
+    )
+    assert "<strong>Bold</strong>" in html
+    assert "<code>code</code>" in html
+    assert "<li>one</li>" in html
+    assert 'href="https://example.com/a?b=1"' in html
+    assert 'rel="noopener noreferrer nofollow"' in html
+
+
+def test_empty_text_renders_nothing():
+    assert render_markdown("") == ""
+    assert render_markdown(None) == ""

@@ -1,0 +1,143 @@
+from contextlib import contextmanager
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.utils import timezone, translation
+
+from itsm import notify
+from itsm.celery import app as celery_app
+from itsm.models import Notification
+from itsm.testing import make_incident
+
+
+def send(ticket, recipients, actor=None, internal=False):
+    return notify.notify(
+        recipients,
+        kind=Notification.Kind.COMMENT,
+        ticket=ticket,
+        subject="New comment on %(number)s",
+        message="%(actor)s commented on %(title)s",
+        params={"actor": "Alice"},
+        actor=actor,
+        internal=internal,
+    )
+
+
+def test_each_recipient_gets_one_row_and_the_actor_none(db, rita, alice, bob):
+    incident = make_incident(requester=rita)
+    rows = send(incident, [rita, bob, bob, alice, None], actor=alice)
+    assert sorted(r.recipient.username for r in rows) == ["bob", "rita"]
+    assert rows[0].subject == f"New comment on {incident.number}"
+
+
+def test_an_internal_note_notifies_agents_only(db, rita, alice, bob):
+    incident = make_incident(requester=rita)
+    rows = send(incident, [rita, bob], actor=alice, internal=True)
+    assert [r.recipient for r in rows] == [bob]
+
+
+def test_the_message_is_written_in_the_recipients_language(db, rita, alice):
+    rita.language = "fr"
+    rita.save()
+    incident = make_incident(requester=rita)
+    row = notify.notify(
+        [rita],
+        kind=Notification.Kind.STATE,
+        ticket=incident,
+        subject=Notification.Kind.STATE.label,
+        message="%(number)s",
+    )[0]
+    with translation.override("fr"):
+        french = str(Notification.Kind.STATE.label)
+    assert french != "State changed"
+    assert row.subject == french
+
+
+def test_mail_goes_out_after_commit(db, rita, alice, django_capture_on_commit_callbacks):
+    incident = make_incident(requester=rita)
+    with django_capture_on_commit_callbacks(execute=True):
+        row = send(incident, [rita], actor=alice)[0]
+        assert mail.outbox == []
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].to == [rita.email]
+    assert incident.number in mail.outbox[0].subject
+    row.refresh_from_db()
+    assert row.email_state == Notification.Email.SENT
+
+
+@contextmanager
+def unreachable_broker():
+    """Point Celery at a port where nothing listens, as when Redis is down."""
+    conf = celery_app.conf
+    saved = {
+        key: conf.get(key)
+        for key in ("broker_url", "broker_connection_timeout", "task_always_eager")
+    }
+    conf.update(
+        broker_url="redis://127.0.0.1:1/0", broker_connection_timeout=1, task_always_eager=False
+    )
+    celery_app.pool.force_close_all()
+    celery_app.__dict__.pop("pool", None)
+    try:
+        yield
+    finally:
+        conf.update(saved)
+        celery_app.__dict__.pop("pool", None)
+
+
+def test_a_row_queued_while_the_broker_is_down_is_mailed_by_the_sweep(
+    db, rita, alice, django_capture_on_commit_callbacks
+):
+    incident = make_incident(requester=rita)
+    with unreachable_broker(), django_capture_on_commit_callbacks(execute=True):
+        row = send(incident, [rita], actor=alice)[0]
+    row.refresh_from_db()
+    assert row.email_state == Notification.Email.PENDING
+    assert mail.outbox == []
+
+    assert notify.sweep(now=timezone.now() + timedelta(minutes=1)) == 1
+    row.refresh_from_db()
+    assert row.email_state == Notification.Email.SENT
+    assert len(mail.outbox) == 1
+    # A second sweep finds nothing left to send.
+    assert notify.sweep(now=timezone.now() + timedelta(minutes=2)) == 0
+    assert len(mail.outbox) == 1
+
+
+def test_the_sweep_leaves_fresh_rows_to_their_task(db, rita, alice):
+    incident = make_incident(requester=rita)
+    send(incident, [rita], actor=alice)
+    assert notify.sweep() == 0
+
+
+def test_a_failing_smtp_server_keeps_the_row_for_a_retry(db, rita, alice, settings):
+    settings.EMAIL_BACKEND = "tests.itsm.failing_backend.Backend"
+    incident = make_incident(requester=rita)
+    row = send(incident, [rita], actor=alice)[0]
+    assert notify.deliver([row.pk]) == 0
+    row.refresh_from_db()
+    assert row.email_state == Notification.Email.PENDING
+    assert row.email_attempts == 1
+    assert "refused" in row.last_error
+
+
+def test_users_without_email_get_the_in_app_notification_only(db, rita, alice):
+    rita.email = ""
+    rita.save()
+    incident = make_incident(requester=rita)
+    row = send(incident, [rita], actor=alice)[0]
+    assert row.email_state == Notification.Email.SKIPPED
+
+
+@pytest.mark.parametrize("kind", [k for k, _label in Notification.Kind.choices])
+def test_notification_kinds_match_the_spec(kind):
+    assert kind in {
+        "created",
+        "assigned",
+        "comment",
+        "state",
+        "approval_requested",
+        "sla_warning",
+        "sla_breach",
+    }
