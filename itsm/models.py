@@ -6,9 +6,9 @@ from typing import ClassVar
 
 from django.conf import settings
 from django.core.files.storage import storages
+from django.core.signals import setting_changed
 from django.db import connection, models, transaction
 from django.db.models import Exists, F, OuterRef, Q
-from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.functional import LazyObject, empty
