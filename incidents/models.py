@@ -1,9 +1,11 @@
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from itsm.models import AttachmentBase, CommentBase, TicketBase, TicketEventBase
+from itsm.search import SearchVectorField
 
 from .workflow import WORKFLOW, HoldReason, Level, Priority, ResolutionCode, State
 
@@ -57,6 +59,16 @@ class Incident(TicketBase):
     )
     resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    csat_score = models.PositiveSmallIntegerField(
+        _("satisfaction"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(5)],
+    )
+    csat_comment = models.TextField(_("satisfaction comment"), blank=True)
+    rated_at = models.DateTimeField(_("rated"), null=True, blank=True)
+    search_public = SearchVectorField()
+    search_internal = SearchVectorField()
 
     class Meta(TicketBase.Meta):
         verbose_name = _("incident")
@@ -74,10 +86,18 @@ class Incident(TicketBase):
             models.Index(
                 fields=["resolved_at"], name="inc_resolved_idx", condition=Q(state="resolved")
             ),
+            models.Index(fields=["major", "state"], name="inc_major_idx", condition=Q(major=True)),
         ]
 
     def get_absolute_url(self) -> str:
         return reverse("incidents:incident_detail", args=[self.number])
+
+    def get_portal_url(self) -> str:
+        return reverse("portal:ticket_detail", args=[self.number])
+
+    @property
+    def can_be_rated(self) -> bool:
+        return self.state in (State.RESOLVED, State.CLOSED)
 
 
 class IncidentEvent(TicketEventBase):

@@ -1,35 +1,402 @@
-from django.shortcuts import render
+"""The agent desk for incidents: queues, the list, the ticket page and its quick actions."""
 
-from itsm.permissions import (
-    AGENT,
-    CHANGE_MANAGER,
-    MANAGER,
-    PROBLEM_MANAGER,
-    get_visible_or_404,
-    role_required,
-)
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
 
+from itsm.attachments import UploadRefused, UploadTooLarge, download_response
+from itsm.extensions import panels_for, queues_for
+from itsm.pagination import paginate
+from itsm.permissions import get_visible_or_404, role_required
+from itsm.services import add_attachment
+from itsm.workflow import Conflict
+
+from . import services
+from .filtersets import IncidentFilter
+from .forms import BulkForm, CommentForm, HoldForm, IncidentForm, NewIncidentForm, ResolveForm
 from .models import Incident
+from .permissions import WORK_ROLES, can_work
+from .timeline import timeline
+from .workflow import State
 
-DESK_ROLES = (AGENT, MANAGER, PROBLEM_MANAGER, CHANGE_MANAGER)
+READ_ROLES = Incident.STAFF_ROLES
+LIST_SIZE = 50
+# Sortable columns: URL key → ordering (each ends on a unique-enough field for the keyset).
+SORTS = {
+    "priority": ["priority", "-created_at"],
+    "-priority": ["-priority", "-created_at"],
+    "created": ["created_at"],
+    "-created": ["-created_at"],
+    "updated": ["updated_at"],
+    "-updated": ["-updated_at"],
+    "number": ["number"],
+    "-number": ["-number"],
+    "state": ["state", "-created_at"],
+    "-state": ["-state", "-created_at"],
+}
+DEFAULT_SORT = "priority"
 
 
-@role_required(*DESK_ROLES)
-def incident_list(request):
-    incidents = (
-        Incident.objects.visible_to(request.user)
-        .open()
-        .select_related("assignee", "assignment_group", "requester")
-        .order_by("priority", "-created_at")[:50]
+def _queues(user) -> list[dict]:
+    """The desk's queues: built-in ones, then those other apps register (e.g. SLA)."""
+    queues = [
+        {
+            "key": "mine",
+            "label": gettext_lazy("My open work"),
+            "icon": "person-workspace",
+            "apply": lambda qs: qs.open().filter(assignee=user),
+        },
+        {
+            "key": "team",
+            "label": gettext_lazy("My teams' unassigned"),
+            "icon": "people",
+            "apply": lambda qs: qs.open().filter(
+                assignee__isnull=True, assignment_group__in=user.teams.all()
+            ),
+        },
+        {
+            "key": "open",
+            "label": gettext_lazy("All open"),
+            "icon": "inbox",
+            "apply": lambda qs: qs.open(),
+        },
+        {
+            "key": "major",
+            "label": gettext_lazy("Major incidents"),
+            "icon": "exclamation-octagon",
+            "apply": lambda qs: qs.open().filter(major=True),
+        },
+    ]
+    for queue in queues_for("incidents.Incident"):
+        queues.append(
+            {"key": queue.key, "label": queue.label, "icon": "alarm", "apply": queue.apply}
+        )
+    queues.append(
+        {
+            "key": "all",
+            "label": gettext_lazy("All incidents"),
+            "icon": "archive",
+            "apply": lambda qs: qs,
+        }
     )
-    return render(request, "incidents/incident_list.html", {"incidents": incidents})
+    return queues
 
 
-@role_required(*DESK_ROLES)
-def incident_detail(request, number):
-    incident = get_visible_or_404(
-        Incident.objects.select_related("assignee", "assignment_group", "requester"),
+@role_required(*READ_ROLES)
+def incident_list(request):
+    queues = _queues(request.user)
+    key = request.GET.get("queue") or ("mine" if "q" not in request.GET else "all")
+    queue = next((q for q in queues if q["key"] == key), queues[0])
+    base = queue["apply"](Incident.objects.visible_to(request.user))
+    filters = IncidentFilter(request.GET, queryset=base, request=request)
+    rows = filters.qs if filters.is_valid() else base.none()
+    sort = request.GET.get("sort", DEFAULT_SORT)
+    if sort not in SORTS:
+        sort = DEFAULT_SORT
+    page = paginate(
+        rows.select_related("assignee", "assignment_group", "requester", "service"),
+        SORTS[sort],
+        cursor=request.GET.get("cursor"),
+        size=LIST_SIZE,
+    )
+    context = {
+        "queues": queues,
+        "queue": queue,
+        "filters": filters,
+        "page": page,
+        "sort": sort,
+        "bulk_form": BulkForm(),
+        "can_work": can_work(request.user),
+        "query": request.GET.copy(),
+    }
+    template = (
+        "incidents/_incident_rows.html"
+        if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "incident-rows"
+        else "incidents/incident_list.html"
+    )
+    return render(request, template, context)
+
+
+@role_required(*WORK_ROLES)
+def incident_add(request):
+    form = NewIncidentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k != "requester"}
+        incident = services.open_incident(
+            actor=request.user, requester=form.cleaned_data["requester"], **data
+        )
+        messages.success(request, _("Incident %(number)s logged.") % {"number": incident.number})
+        return redirect(incident)
+    return render(request, "incidents/incident_add.html", {"form": form})
+
+
+@role_required(*WORK_ROLES)
+@require_POST
+def incident_bulk(request):
+    form = BulkForm(request.POST)
+    back = request.POST.get("next") or reverse("incidents:incident_list")
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            messages.error(request, f"{field}: {' '.join(errors)}")
+        return redirect(back)
+    data = form.cleaned_data
+    numbers = data["numbers"]
+    try:
+        with transaction.atomic():
+            incidents = list(
+                Incident.objects.visible_to(request.user)
+                .filter(number__in=numbers)
+                .select_for_update()
+                .order_by("number")
+            )
+            if len(incidents) != len(set(numbers)):
+                raise ValidationError(_("Some selected incidents no longer exist."))
+            for incident in incidents:
+                _bulk_apply(incident, data, actor=request.user)
+    except (Conflict, ValidationError) as exc:
+        messages.error(request, _("Nothing was changed: %(reason)s") % {"reason": _reason(exc)})
+    else:
+        messages.success(request, _("%(count)d incident(s) updated.") % {"count": len(incidents)})
+    return redirect(back)
+
+
+def _bulk_apply(incident, data, *, actor) -> None:
+    try:
+        if data["action"] == "take":
+            services.take(incident, actor=actor)
+        elif data["action"] == "assign":
+            services.assign(
+                incident,
+                actor=actor,
+                assignee=data.get("assignee"),
+                group=data.get("assignment_group"),
+            )
+        else:
+            fields = {
+                name: data[name]
+                for name in ("hold_reason", "resolution_code", "resolution_notes")
+                if data.get(name)
+            }
+            services.change_state(incident, data["state"], actor=actor, **fields)
+    except (Conflict, ValidationError) as exc:
+        raise type(exc)(f"{incident.number}: {_reason(exc)}") from exc
+
+
+def _reason(exc) -> str:
+    if isinstance(exc, ValidationError):
+        if hasattr(exc, "error_dict"):
+            return "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())
+        return " ".join(exc.messages)
+    text = str(exc.detail)
+    if getattr(exc, "allowed", None) is not None:
+        allowed = ", ".join(str(Incident.workflow.label(s)) for s in exc.allowed) or "—"
+        text += " " + _("Allowed: %(states)s.") % {"states": allowed}
+    return text
+
+
+# --- The ticket page -------------------------------------------------------------------------
+
+
+def _get(request, number) -> Incident:
+    return get_visible_or_404(
+        Incident.objects.select_related(
+            "requester", "assignee", "assignment_group", "service", "ci", "parent"
+        ),
         request.user,
         number=number,
     )
-    return render(request, "incidents/incident_detail.html", {"incident": incident})
+
+
+def _detail_context(request, incident, **extra) -> dict:
+    children = incident.children.select_related("assignee").order_by("number")
+    related = (
+        Incident.objects.filter(ci=incident.ci_id)
+        .exclude(pk=incident.pk)
+        .open()
+        .order_by("-created_at")[:5]
+        if incident.ci_id
+        else []
+    )
+    return {
+        "incident": incident,
+        "timeline": timeline(incident, internal=True),
+        "attachments": incident.attachments.select_related("uploaded_by"),
+        "children": children,
+        "related": related,
+        "watchers": incident.watchers.all(),
+        "panels": panels_for(incident, request.user),
+        "can_work": can_work(request.user),
+        "form": extra.pop("form", None) or IncidentForm(instance=incident),
+        "hold_form": extra.pop("hold_form", None)
+        or HoldForm(initial={"version": incident.version}),
+        "resolve_form": extra.pop("resolve_form", None)
+        or ResolveForm(initial={"version": incident.version}),
+        "comment_form": extra.pop("comment_form", None) or CommentForm(),
+        "allowed": set(incident.allowed_states),
+        "State": State,
+        **extra,
+    }
+
+
+@role_required(*READ_ROLES)
+def incident_detail(request, number):
+    incident = _get(request, number)
+    return render(request, "incidents/incident_detail.html", _detail_context(request, incident))
+
+
+def _respond(request, incident, **extra):
+    """Re-render the ticket (only its main panel for htmx, the whole page otherwise)."""
+    incident.refresh_from_db()
+    context = _detail_context(request, incident, **extra)
+    if request.headers.get("HX-Request"):
+        return render(request, "incidents/_incident_main.html", context)
+    if not extra:
+        return redirect(incident)
+    return render(request, "incidents/incident_detail.html", context)
+
+
+def _action(request, number, perform):
+    """Run one quick action and answer with the refreshed ticket; errors shown, not 500s."""
+    incident = _get(request, number)
+    if not can_work(request.user):
+        raise PermissionDenied
+    try:
+        extra = perform(incident) or {}
+    except (Conflict, ValidationError) as exc:
+        messages.error(request, _reason(exc))
+        extra = {}
+    return _respond(request, incident, **extra)
+
+
+def _version(request):
+    value = request.POST.get("version")
+    return int(value) if value and value.isdigit() else None
+
+
+@role_required(*READ_ROLES)
+@require_POST
+def incident_update(request, number):
+    def perform(incident):
+        form = IncidentForm(request.POST, instance=Incident.objects.get(pk=incident.pk))
+        if not form.is_valid():
+            return {"form": form}
+        values = form.changed_values()
+        if values:
+            services.update_incident(
+                incident, values, actor=request.user, version=form.cleaned_data["version"]
+            )
+            messages.success(request, _("Saved."))
+        return {}
+
+    return _action(request, number, perform)
+
+
+@role_required(*READ_ROLES)
+@require_POST
+def incident_take(request, number):
+    def perform(incident):
+        services.take(incident, actor=request.user, version=_version(request))
+
+    return _action(request, number, perform)
+
+
+@role_required(*READ_ROLES)
+@require_POST
+def incident_hold(request, number):
+    def perform(incident):
+        form = HoldForm(request.POST)
+        if not form.is_valid():
+            return {"hold_form": form}
+        with transaction.atomic():
+            services.hold(
+                incident,
+                actor=request.user,
+                reason=form.cleaned_data["hold_reason"],
+                version=form.cleaned_data["version"],
+            )
+            if form.cleaned_data["note"].strip():
+                services.comment(incident, actor=request.user, body=form.cleaned_data["note"])
+        return {}
+
+    return _action(request, number, perform)
+
+
+@role_required(*READ_ROLES)
+@require_POST
+def incident_resolve(request, number):
+    def perform(incident):
+        form = ResolveForm(request.POST)
+        if not form.is_valid():
+            return {"resolve_form": form}
+        services.resolve(
+            incident,
+            actor=request.user,
+            code=form.cleaned_data["resolution_code"],
+            notes=form.cleaned_data["resolution_notes"],
+            version=form.cleaned_data["version"],
+        )
+        return {}
+
+    return _action(request, number, perform)
+
+
+@role_required(*READ_ROLES)
+@require_POST
+def incident_state(request, number):
+    target = request.POST.get("state", "")
+
+    def perform(incident):
+        if target not in State.values:
+            raise ValidationError({"state": [_("Unknown state.")]})
+        services.change_state(incident, target, actor=request.user, version=_version(request))
+        return {}
+
+    return _action(request, number, perform)
+
+
+@role_required(*READ_ROLES)
+@require_POST
+def incident_comment(request, number):
+    incident = _get(request, number)
+    form = CommentForm(request.POST)
+    extra = {}
+    if form.is_valid():
+        try:
+            services.comment(
+                incident,
+                actor=request.user,
+                body=form.cleaned_data["body"],
+                internal=form.cleaned_data["internal"],
+            )
+        except PermissionDenied as exc:
+            messages.error(request, str(exc))
+    else:
+        extra["comment_form"] = form
+    return _respond(request, incident, **extra)
+
+
+@role_required(*READ_ROLES)
+@require_POST
+def incident_attach(request, number):
+    incident = _get(request, number)
+    upload = request.FILES.get("file")
+    if upload is None:
+        messages.error(request, _("Choose a file to attach."))
+    else:
+        try:
+            add_attachment(incident, actor=request.user, upload=upload)
+        except (UploadTooLarge, UploadRefused) as exc:
+            messages.error(request, str(exc))
+    return _respond(request, incident)
+
+
+@role_required(*READ_ROLES)
+def incident_attachment(request, number, attachment_id):
+    incident = _get(request, number)
+    attachment = get_object_or_404(incident.attachments, pk=attachment_id)
+    return download_response(attachment)

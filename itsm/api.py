@@ -145,6 +145,9 @@ class TicketViewSet(
     def change_state(self, ticket, to, *, version, **fields):
         return services.transition(ticket, to, actor=self.request.user, version=version, **fields)
 
+    def add_comment(self, ticket, **data):
+        return services.add_comment(ticket, actor=self.request.user, **data)
+
     def can_transition(self, user, ticket, to) -> bool:
         if is_staff_member(user):
             return has_role(user, *self.model.STAFF_ROLES)
@@ -162,6 +165,7 @@ class TicketViewSet(
             raise serializers.ValidationError(
                 {"state": ["Unknown state; one of " + ", ".join(self.model.workflow.states.values)]}
             )
+        self.model.workflow.check(ticket.state, to)
         if not self.can_transition(request.user, ticket, to):
             raise PermissionDenied("You may not make this state change.")
         allowed_fields = set(self.transition_fields) | set(self.model.workflow.required.get(to, ()))
@@ -171,8 +175,11 @@ class TicketViewSet(
                 {name: ["Not accepted with this transition."] for name in sorted(unknown)}
             )
         fields = {name: data[name] for name in allowed_fields if name in data}
-        version = data.get("version")
-        self.change_state(ticket, to, version=int(version) if version else None, **fields)
+        try:
+            version = int(data["version"]) if data.get("version") not in (None, "") else None
+        except (TypeError, ValueError) as exc:
+            raise serializers.ValidationError({"version": ["A whole number."]}) from exc
+        self.change_state(ticket, to, version=version, **fields)
         ticket.refresh_from_db()
         return Response(self.get_serializer(ticket).data)
 

@@ -1,0 +1,53 @@
+"""One FilterSet for the incident list: the API and the desk page use it alike."""
+
+import django_filters as filters
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Team, User
+from cmdb.models import CI
+from itsm import search
+from itsm.permissions import is_staff_member
+
+from .models import Incident
+from .workflow import Level, Priority, State
+
+
+class IncidentFilter(filters.FilterSet):
+    state = filters.MultipleChoiceFilter(choices=State.choices, label=_("State"))
+    priority = filters.MultipleChoiceFilter(choices=Priority.choices, label=_("Priority"))
+    impact = filters.MultipleChoiceFilter(choices=Level.choices, label=_("Impact"))
+    urgency = filters.MultipleChoiceFilter(choices=Level.choices, label=_("Urgency"))
+    assignee = filters.ModelMultipleChoiceFilter(queryset=User.objects.all(), label=_("Assignee"))
+    unassigned = filters.BooleanFilter(
+        field_name="assignee", lookup_expr="isnull", label=_("Unassigned")
+    )
+    assignment_group = filters.ModelMultipleChoiceFilter(
+        queryset=Team.objects.all(), label=_("Assignment group")
+    )
+    requester = filters.ModelChoiceFilter(queryset=User.objects.all(), label=_("Requester"))
+    service = filters.ModelMultipleChoiceFilter(queryset=CI.objects.all(), label=_("Service"))
+    ci = filters.ModelMultipleChoiceFilter(queryset=CI.objects.all(), label=_("Configuration item"))
+    major = filters.BooleanFilter(label=_("Major incident"))
+    parent = filters.CharFilter(field_name="parent__number", label=_("Parent incident"))
+    created_after = filters.IsoDateTimeFilter(
+        field_name="created_at", lookup_expr="gte", label=_("Created after")
+    )
+    created_before = filters.IsoDateTimeFilter(
+        field_name="created_at", lookup_expr="lt", label=_("Created before")
+    )
+    updated_after = filters.IsoDateTimeFilter(
+        field_name="updated_at", lookup_expr="gte", label=_("Updated after")
+    )
+    updated_before = filters.IsoDateTimeFilter(
+        field_name="updated_at", lookup_expr="lt", label=_("Updated before")
+    )
+    search = filters.CharFilter(method="filter_search", label=_("Search"))
+    q = filters.CharFilter(method="filter_search", label=_("Search"))
+
+    class Meta:
+        model = Incident
+        fields: list[str] = []
+
+    def filter_search(self, queryset, name, value):
+        user = getattr(self.request, "user", None)
+        return search.search(queryset, value, internal=is_staff_member(user))

@@ -1,0 +1,129 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Team, User
+from cmdb.models import CI
+
+from .models import Incident
+from .workflow import HoldReason, ResolutionCode, State
+
+
+class IncidentForm(forms.ModelForm):
+    """The fields an agent edits on the desk (state moves have their own forms)."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    class Meta:
+        model = Incident
+        fields = [
+            "title",
+            "description",
+            "impact",
+            "urgency",
+            "assignment_group",
+            "assignee",
+            "service",
+            "ci",
+            "major",
+        ]
+        widgets = {"description": forms.Textarea(attrs={"rows": 5})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = (
+            User.objects.filter(is_active=True, groups__name="agent")
+            .distinct()
+            .order_by("first_name", "last_name")
+        )
+        self.fields["assignment_group"].queryset = Team.objects.order_by("name")
+        self.fields["service"].queryset = CI.objects.services().order_by("name")
+        self.fields["ci"].queryset = CI.objects.active().select_related("ci_class")
+        if self.instance.pk:
+            self.fields["version"].initial = self.instance.version
+        for field in self.fields.values():
+            css = (
+                "form-check-input"
+                if isinstance(field.widget, forms.CheckboxInput)
+                else ("form-select" if isinstance(field.widget, forms.Select) else "form-control")
+            )
+            field.widget.attrs.setdefault("class", css)
+
+    def changed_values(self) -> dict:
+        return {name: self.cleaned_data[name] for name in self.changed_data if name != "version"}
+
+
+class NewIncidentForm(IncidentForm):
+    """An agent logs an incident for someone (a phone call, a walk-in)."""
+
+    requester = forms.ModelChoiceField(
+        label=_("Requester"), queryset=User.objects.filter(is_active=True).order_by("username")
+    )
+    version = None
+
+    class Meta(IncidentForm.Meta):
+        fields = ["requester", *IncidentForm.Meta.fields]
+
+
+class HoldForm(forms.Form):
+    hold_reason = forms.ChoiceField(label=_("Reason"), choices=HoldReason.choices)
+    note = forms.CharField(
+        label=_("Note to the requester"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+
+class ResolveForm(forms.Form):
+    resolution_code = forms.ChoiceField(label=_("Resolution code"), choices=ResolutionCode.choices)
+    resolution_notes = forms.CharField(
+        label=_("Resolution notes"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("The requester reads these notes."),
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+
+class StateForm(forms.Form):
+    state = forms.ChoiceField(choices=State.choices)
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+
+class CommentForm(forms.Form):
+    body = forms.CharField(
+        label=_("Comment"), widget=forms.Textarea(attrs={"rows": 3}), max_length=50_000
+    )
+    internal = forms.BooleanField(label=_("Internal note (agents only)"), required=False)
+
+
+class BulkForm(forms.Form):
+    ACTIONS = [
+        ("assign", _("Assign")),
+        ("take", _("Assign to me")),
+        ("state", _("Change state")),
+    ]
+    numbers = forms.CharField(widget=forms.HiddenInput)
+    action = forms.ChoiceField(choices=ACTIONS)
+    assignee = forms.ModelChoiceField(queryset=User.objects.filter(is_active=True), required=False)
+    assignment_group = forms.ModelChoiceField(queryset=Team.objects.all(), required=False)
+    state = forms.ChoiceField(choices=[("", "—"), *State.choices], required=False)
+    hold_reason = forms.ChoiceField(choices=[("", "—"), *HoldReason.choices], required=False)
+    resolution_code = forms.ChoiceField(
+        choices=[("", "—"), *ResolutionCode.choices], required=False
+    )
+    resolution_notes = forms.CharField(required=False)
+
+    def clean_numbers(self) -> list[str]:
+        numbers = [n.strip() for n in self.cleaned_data["numbers"].split(",") if n.strip()]
+        if not numbers:
+            raise forms.ValidationError(_("Select at least one incident."))
+        if len(numbers) > 200:
+            raise forms.ValidationError(_("At most 200 incidents at a time."))
+        return numbers
+
+    def clean(self):
+        data = super().clean()
+        action = data.get("action")
+        if action == "assign" and not (data.get("assignee") or data.get("assignment_group")):
+            self.add_error("assignee", _("Choose a person or a team."))
+        if action == "state" and not data.get("state"):
+            self.add_error("state", _("Choose the new state."))
+        return data
