@@ -54,7 +54,10 @@ def search(queryset, text: str, *, internal: bool):
         condition = " OR ".join(
             f"{table}.{column} @@ to_tsquery('simple', %s)" for column in columns
         )
-        matches = RawSQL(condition, [query] * len(columns), output_field=models.BooleanField())
+        # Only the column names (from this module) are interpolated; the query is a parameter.
+        matches = RawSQL(  # noqa: S611
+            condition, [query] * len(columns), output_field=models.BooleanField()
+        )
         return queryset.alias(_matches=matches).filter(Q(_matches=True) | by_number)
     comments = model.comments.rel.related_model.objects.filter(
         ticket=OuterRef("pk"), body__icontains=text
