@@ -1,0 +1,194 @@
+import pytest
+from django.urls import reverse
+
+from incidents import services
+from incidents.models import Incident
+from itsm.testing import make_incident
+
+SECRET = "walrus-note-5521"
+
+
+def detail(incident):
+    return reverse("incidents:incident_detail", args=[incident.number])
+
+
+@pytest.mark.parametrize(
+    ("who", "code"), [("rita", 403), ("carol", 403), ("alice", 200), ("max", 200), ("ada", 200)]
+)
+def test_the_desk_is_for_staff(db, client, persona, who, code):
+    client.force_login(persona(who))
+    assert client.get(reverse("incidents:incident_list")).status_code == code
+
+
+def test_anonymous_visitors_are_sent_to_login(db, client):
+    response = client.get(reverse("incidents:incident_list"))
+    assert response.status_code == 302
+    assert reverse("login") in response["Location"]
+
+
+def test_an_unknown_number_is_a_404(db, client, alice):
+    client.force_login(alice)
+    assert client.get("/desk/incidents/INC9999999/").status_code == 404
+
+
+@pytest.mark.parametrize("queue", ["mine", "team", "open", "major", "all"])
+def test_every_queue_renders(db, client, alice, queue):
+    make_incident(title="Queue me")
+    client.force_login(alice)
+    response = client.get(reverse("incidents:incident_list"), {"queue": queue})
+    assert response.status_code == 200
+
+
+def test_my_teams_unassigned_queue_shows_unassigned_work_of_my_teams(db, client, alice, bob):
+    mine = make_incident(title="For the service desk", assignment_group=alice.teams.get())
+    other = make_incident(title="For the network team", assignment_group=bob.teams.get())
+    client.force_login(alice)
+    page = client.get(reverse("incidents:incident_list"), {"queue": "team"}).content.decode()
+    assert mine.number in page
+    assert other.number not in page
+
+
+def test_the_list_page_query_count_does_not_grow_with_its_size(
+    db, client, alice, django_assert_max_num_queries
+):
+    client.force_login(alice)
+    make_incident()
+    with django_assert_max_num_queries(14):
+        client.get(reverse("incidents:incident_list"), {"queue": "open"})
+    for i in range(40):
+        make_incident(title=f"row {i}", assignment_group=alice.teams.get())
+    with django_assert_max_num_queries(14):
+        response = client.get(reverse("incidents:incident_list"), {"queue": "open"})
+    assert response.content.decode().count('class="ticket-link') == 41
+
+
+def test_the_list_pages_with_a_cursor(db, client, alice):
+    for i in range(55):
+        make_incident(title=f"page {i}")
+    client.force_login(alice)
+    first = client.get(reverse("incidents:incident_list"), {"queue": "open"})
+    cursor = first.context["page"].next_cursor
+    assert cursor
+    second = client.get(reverse("incidents:incident_list"), {"queue": "open", "cursor": cursor})
+    first_rows = {i.number for i in first.context["page"].rows}
+    second_rows = {i.number for i in second.context["page"].rows}
+    assert len(first_rows) == 50 and len(second_rows) == 5
+    assert not first_rows & second_rows
+
+
+def test_search_and_filters_narrow_the_list(db, client, alice):
+    printer = make_incident(title="Printer out of toner")
+    make_incident(title="Mouse broken")
+    client.force_login(alice)
+    page = client.get(reverse("incidents:incident_list"), {"queue": "all", "q": "toner"})
+    assert [i.number for i in page.context["page"].rows] == [printer.number]
+
+
+def test_the_ticket_page_shows_notes_in_a_different_style(db, client, alice):
+    incident = make_incident()
+    services.comment(incident, actor=alice, body="Public answer")
+    services.comment(incident, actor=alice, body=SECRET, internal=True)
+    client.force_login(alice)
+    html = client.get(detail(incident)).content.decode()
+    assert "Public answer" in html
+    assert SECRET in html
+    assert "timeline-item internal" in html
+
+
+def test_take_assigns_to_me_and_starts_work(db, client, alice):
+    incident = make_incident()
+    client.force_login(alice)
+    response = client.post(
+        reverse("incidents:incident_take", args=[incident.number]),
+        {"version": incident.version},
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 200
+    incident.refresh_from_db()
+    assert (incident.assignee, incident.state) == (alice, "in_progress")
+
+
+def test_resolve_needs_notes_and_shows_the_error(db, client, alice):
+    incident = make_incident()
+    client.force_login(alice)
+    response = client.post(
+        reverse("incidents:incident_resolve", args=[incident.number]),
+        {"resolution_code": "fixed", "resolution_notes": "", "version": incident.version},
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 200
+    assert response.context["resolve_form"].errors
+    incident.refresh_from_db()
+    assert incident.state == "new"
+
+
+def test_an_illegal_move_is_explained_not_a_crash(db, client, alice):
+    incident = make_incident()
+    services.cancel(incident, actor=alice)
+    client.force_login(alice)
+    response = client.post(
+        reverse("incidents:incident_state", args=[incident.number]),
+        {"state": "in_progress"},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert any(
+        "not allowed" in str(m) or "Cannot move" in str(m) for m in response.context["messages"]
+    )
+
+
+def test_a_stale_edit_is_refused_with_a_message(db, client, alice):
+    incident = make_incident()
+    services.update_incident(incident, {"title": "Changed by someone else"}, actor=alice)
+    client.force_login(alice)
+    response = client.post(
+        reverse("incidents:incident_update", args=[incident.number]),
+        {"title": "Mine", "impact": 3, "urgency": 3, "version": 1},
+        follow=True,
+    )
+    assert response.status_code == 200
+    incident.refresh_from_db()
+    assert incident.title == "Changed by someone else"
+
+
+def test_bulk_assign_is_all_or_nothing(db, client, alice, bob):
+    a, b = make_incident(), make_incident()
+    services.cancel(b, actor=alice)
+    client.force_login(alice)
+    client.post(
+        reverse("incidents:incident_bulk"),
+        {"numbers": f"{a.number},{b.number}", "action": "state", "state": "in_progress"},
+    )
+    a.refresh_from_db()
+    assert a.state == "new"  # b could not move, so nothing moved
+    client.post(
+        reverse("incidents:incident_bulk"),
+        {"numbers": a.number, "action": "assign", "assignment_group": bob.teams.get().pk},
+    )
+    a.refresh_from_db()
+    assert a.assignment_group == bob.teams.get()
+
+
+def test_an_end_user_cannot_post_desk_actions(db, client, rita):
+    incident = make_incident(requester=rita)
+    client.force_login(rita)
+    response = client.post(reverse("incidents:incident_take", args=[incident.number]))
+    assert response.status_code == 403
+    assert Incident.objects.get(pk=incident.pk).assignee is None
+
+
+def test_an_agent_logs_an_incident_for_someone(db, client, alice, rita):
+    client.force_login(alice)
+    response = client.post(
+        reverse("incidents:incident_add"),
+        {
+            "requester": rita.pk,
+            "title": "Called about VPN",
+            "description": "",
+            "impact": 2,
+            "urgency": 2,
+        },
+    )
+    assert response.status_code == 302
+    incident = Incident.objects.get(title="Called about VPN")
+    assert (incident.requester, incident.priority) == (rita, 3)
