@@ -335,3 +335,16 @@ def test_resolved_incidents_close_themselves_after_the_configured_days(db, alice
     stale.refresh_from_db()
     fresh.refresh_from_db()
     assert (stale.state, fresh.state) == ("closed", "resolved")
+
+
+def test_the_auto_close_task_is_scheduled_and_runs(db, alice, settings):
+    from django.conf import settings as live
+
+    from incidents.tasks import auto_close_resolved
+
+    schedule = {entry["task"] for entry in live.CELERY_BEAT_SCHEDULE.values()}
+    assert "incidents.tasks.auto_close_resolved" in schedule
+    incident = make_incident()
+    services.resolve(incident, actor=alice, code="fixed", notes="ok")
+    Incident.objects.filter(pk=incident.pk).update(resolved_at=timezone.now() - timedelta(days=9))
+    assert auto_close_resolved.delay().get() == 1
