@@ -301,6 +301,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "itsm.tasks.sweep_notifications",
         "schedule": NOTIFICATION_SWEEP_SECONDS,
     },
+    "auto-close-incidents": {
+        "task": "incidents.tasks.auto_close_resolved",
+        "schedule": env_int("INCIDENT_AUTO_CLOSE_CHECK_SECONDS", 3600),
+    },
 }
 
 # --- REST API ---------------------------------------------------------------------------------
