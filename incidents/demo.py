@@ -161,10 +161,46 @@ NOTES = [
 ]
 
 
+EMPLOYEES = [
+    ("lucas.petit", "Lucas", "Petit"),
+    ("ines.garcia", "Inès", "Garcia"),
+    ("hugo.roux", "Hugo", "Roux"),
+    ("lea.fournier", "Léa", "Fournier"),
+    ("nathan.morel", "Nathan", "Morel"),
+    ("manon.girard", "Manon", "Girard"),
+    ("tom.andre", "Tom", "André"),
+    ("sarah.mercier", "Sarah", "Mercier"),
+    ("jules.blanc", "Jules", "Blanc"),
+    ("zoe.guerin", "Zoé", "Guérin"),
+    ("adam.faure", "Adam", "Faure"),
+    ("julia.chevalier", "Julia", "Chevalier"),
+]
+
+
+def _employees() -> list[User]:
+    """Colleagues who report incidents (no login: they are demo data, not demo accounts)."""
+    people = []
+    for username, first, last in EMPLOYEES:
+        user, created = User.objects.get_or_create(
+            username=username,
+            defaults={
+                "first_name": first,
+                "last_name": last,
+                "email": f"{username}@demo.example.com",
+            },
+        )
+        if created:
+            user.set_unusable_password()
+            user.save(update_fields=["password"])
+        people.append(user)
+    return people
+
+
 def seed_demo(progress=None) -> None:
     if Incident.objects.exists():
         return
     rng = random.Random(SEED)
+    _employees()
     requesters = list(User.objects.filter(groups__isnull=True, is_superuser=False))
     agents = list(User.objects.filter(groups__name="agent").distinct())
     teams = {team.name: team for team in Team.objects.all()}
