@@ -10,7 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import User
+from accounts.models import Team, User
 from itsm import search
 from itsm import services as kernel
 from itsm.models import Notification
@@ -34,6 +34,8 @@ def open_incident(*, actor, requester=None, **fields) -> Incident:
     fields.setdefault("impact", 3)
     fields.setdefault("urgency", 3)
     fields["priority"] = compute_priority(fields["impact"], fields["urgency"])
+    if fields.get("assignment_group") is None and fields.get("assignee") is None:
+        fields["assignment_group"] = route(fields.get("service"), fields.get("ci"))
     incident = kernel.create_ticket(Incident, actor=actor, requester=requester or actor, **fields)
     search.refresh(incident)
     notify(
@@ -51,6 +53,15 @@ def open_incident(*, actor, requester=None, **fields) -> Incident:
     if incident.major:
         _notify_major(incident, actor=actor)
     return incident
+
+
+def route(service=None, ci=None) -> Team | None:
+    """The team a new, unassigned incident goes to: the support group of its CI, else of its
+    service, else the first-line team named by ``INCIDENT_DEFAULT_TEAM``."""
+    for item in (ci, service):
+        if item is not None and item.support_group_id:
+            return item.support_group
+    return Team.objects.filter(name=settings.INCIDENT_DEFAULT_TEAM).first()
 
 
 @transaction.atomic

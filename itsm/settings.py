@@ -194,6 +194,8 @@ STATICFILES_DIRS = [
     ("vendor/bootstrap-icons", NODE_MODULES / "bootstrap-icons" / "font"),
     ("vendor/htmx", NODE_MODULES / "htmx.org" / "dist"),
     ("vendor/chart.js", NODE_MODULES / "chart.js" / "dist"),
+    ("vendor/cytoscape", NODE_MODULES / "cytoscape" / "dist"),
+    ("vendor/cytoscape-dagre", NODE_MODULES / "cytoscape-dagre" / "dist"),
 ]
 STORAGES = {
     "default": {
@@ -279,15 +281,18 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "processed_folder": str(VAR_DIR / "celery" / "processed"),
         "control_folder": str(VAR_DIR / "celery" / "control"),
         "store_processed": False,
-        # The folder is polled: once a second (kombu's default) drains two tasks a second.
         "polling_interval": 0.1,
     }
+    # Each poll of the folder takes at most the prefetch window (kombu's default: one poll a
+    # second, so two tasks a second). A message is gone from the folder once read, so a wider
+    # window loses nothing that a narrow one would keep.
+    CELERY_WORKER_PREFETCH_MULTIPLIER = 8
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
-CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -341,7 +346,16 @@ SPECTACULAR_SETTINGS = {
 
 # --- Product settings ---------------------------------------------------------------------------
 INCIDENT_AUTO_CLOSE_DAYS = env_int("INCIDENT_AUTO_CLOSE_DAYS", 3)
+# New incidents nobody routed (no CI or service with a support group) go to this team.
+INCIDENT_DEFAULT_TEAM = env_str("INCIDENT_DEFAULT_TEAM", "Service Desk")
 SLA_SCAN_SECONDS = env_int("SLA_SCAN_SECONDS", 30)
+# The SLA scanner (sla.tasks.scan): a scan that waited longer than one interval is dropped, the
+# next one does its work (no pile-up of scans while workers are down).
+CELERY_BEAT_SCHEDULE["sla-scan"] = {
+    "task": "sla.tasks.scan",
+    "schedule": SLA_SCAN_SECONDS,
+    "options": {"expires": max(SLA_SCAN_SECONDS, 5)},
+}
 
 LOGGING = {
     "version": 1,

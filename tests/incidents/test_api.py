@@ -348,3 +348,9 @@ def test_the_auto_close_task_is_scheduled_and_runs(db, alice, settings):
     services.resolve(incident, actor=alice, code="fixed", notes="ok")
     Incident.objects.filter(pk=incident.pk).update(resolved_at=timezone.now() - timedelta(days=9))
     assert auto_close_resolved.delay().get() == 1
+
+
+def test_a_new_incident_is_routed_to_the_first_line_team(db, api, rita, alice):
+    body = api.as_(rita).post("/api/v1/incidents/", {"title": "Help"}, format="json").json()
+    assert body["assignment_group"] == alice.teams.get().pk
+    assert Notification.objects.filter(recipient=alice, kind="assigned").exists()
