@@ -12,7 +12,8 @@ from .models import Incident
 
 # Foreign keys whose audited ids are shown by name.
 NAMED = {"assignee": User, "requester": User, "assignment_group": Team, "service": CI, "ci": CI}
-HIDDEN_FIELDS = {"comment", "created", "version"}
+# Milestone timestamps repeat the state change they belong to.
+HIDDEN_FIELDS = {"comment", "created", "version", "resolved_at", "closed_at", "rated_at"}
 
 
 @dataclass

@@ -42,6 +42,18 @@ SORTS = {
 DEFAULT_SORT = "priority"
 
 
+def _without_blanks(query):
+    """The query string without empty values (an "Any" select sends ``state=``)."""
+    cleaned = query.copy()
+    for key in list(cleaned):
+        values = [value for value in cleaned.getlist(key) if value != ""]
+        if values:
+            cleaned.setlist(key, values)
+        else:
+            del cleaned[key]
+    return cleaned
+
+
 def _queues(user) -> list[dict]:
     """The desk's queues: built-in ones, then those other apps register (e.g. SLA)."""
     queues = [
@@ -93,8 +105,13 @@ def incident_list(request):
     key = request.GET.get("queue") or ("mine" if "q" not in request.GET else "all")
     queue = next((q for q in queues if q["key"] == key), queues[0])
     base = queue["apply"](Incident.objects.visible_to(request.user))
-    filters = IncidentFilter(request.GET, queryset=base, request=request)
-    rows = filters.qs if filters.is_valid() else base.none()
+    filters = IncidentFilter(_without_blanks(request.GET), queryset=base, request=request)
+    if filters.is_valid():
+        rows = filters.qs
+    else:
+        rows = base.none()
+        for field, errors in filters.errors.items():
+            messages.error(request, f"{filters.form.fields[field].label}: {' '.join(errors)}")
     sort = request.GET.get("sort", DEFAULT_SORT)
     if sort not in SORTS:
         sort = DEFAULT_SORT

@@ -192,3 +192,23 @@ def test_an_agent_logs_an_incident_for_someone(db, client, alice, rita):
     assert response.status_code == 302
     incident = Incident.objects.get(title="Called about VPN")
     assert (incident.requester, incident.priority) == (rita, 3)
+
+
+def test_blank_filters_from_the_form_mean_any(db, client, alice):
+    incident = make_incident(title="Blank filters")
+    client.force_login(alice)
+    response = client.get(
+        reverse("incidents:incident_list"),
+        {"queue": "all", "q": incident.number, "state": "", "priority": "", "assignment_group": ""},
+    )
+    assert [i.number for i in response.context["page"].rows] == [incident.number]
+
+
+def test_an_invalid_filter_is_reported_not_silently_empty(db, client, alice):
+    make_incident()
+    client.force_login(alice)
+    response = client.get(
+        reverse("incidents:incident_list"), {"queue": "all", "state": "nope"}, follow=True
+    )
+    assert response.context["page"].rows == []
+    assert any("State" in str(m) for m in response.context["messages"])
