@@ -6,6 +6,8 @@ PORT ?= 8000
 # The test suite runs against PostgreSQL and Redis (CI exports these; these are the local defaults).
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/itsm
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
+# One compiled catalogue per translated language that exists.
+MO_FILES := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/django.po))
 
 .PHONY: run install test e2e browser lint bench messages check-deploy clean
 
@@ -13,9 +15,10 @@ run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
 	@echo "Service desk: http://127.0.0.1:$(PORT)/  (Ctrl+C stops web, worker and beat)"
-	PORT=$(PORT) $(VENV)/bin/honcho -f Procfile.embedded start
+	@# The embedded default ignores ./.env (that file holds docker compose's settings).
+	PORT=$(PORT) $(VENV)/bin/honcho -f Procfile.embedded -e /dev/null start
 
-install: $(VENV)/.installed node_modules/.installed locale/fr/LC_MESSAGES/django.mo
+install: $(VENV)/.installed node_modules/.installed $(MO_FILES)
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -27,8 +30,9 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-locale/fr/LC_MESSAGES/django.mo: locale/fr/LC_MESSAGES/django.po $(VENV)/.installed
+locale/%/LC_MESSAGES/django.mo: locale/%/LC_MESSAGES/django.po $(VENV)/.installed
 	$(PY) manage.py compilemessages --ignore=.venv --ignore=node_modules -v 0
+	touch $@
 
 test: install browser
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
@@ -55,8 +59,16 @@ check-deploy: install
 	  ALLOWED_HOSTS=desk.example.com DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
 	  $(PY) manage.py check --deploy --fail-level WARNING
 
+# The benchmark fills its own database (a million incidents by default: BENCH_ARGS="--rows N").
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/itsm_bench
 bench: install
-	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(PY) -m bench
+	psql "$(BENCH_DATABASE_URL)" -c "SELECT 1" >/dev/null 2>&1 || \
+	  psql "$(dir $(BENCH_DATABASE_URL))postgres" -c "CREATE DATABASE $(notdir $(BENCH_DATABASE_URL))"
+	DEBUG=0 SECRET_KEY=bench-only-not-secret ALLOWED_HOSTS=localhost SECURE_SSL_REDIRECT=0 \
+	  $(PY) manage.py collectstatic --noinput -v 0
+	DEBUG=0 SECRET_KEY=bench-only-not-secret ALLOWED_HOSTS=localhost SECURE_SSL_REDIRECT=0 \
+	  DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) -m bench incidents $(BENCH_ARGS)
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) -m bench cmdb
 
 clean:
 	rm -rf var staticfiles
