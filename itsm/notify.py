@@ -7,6 +7,8 @@ hands the row ids to a Celery task. If the broker cannot take the task the rows 
 
 import logging
 from collections.abc import Iterable
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import timedelta
 
 from django.conf import settings
@@ -21,6 +23,17 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
 SWEEP_GRACE = timedelta(seconds=20)
 BATCH = 200
+_mail_off: ContextVar[bool] = ContextVar("itsm_mail_off", default=False)
+
+
+@contextmanager
+def without_mail():
+    """In-app notifications only, no email (demo data: nobody should be mailed about it)."""
+    token = _mail_off.set(True)
+    try:
+        yield
+    finally:
+        _mail_off.reset(token)
 
 
 def notify(
@@ -61,7 +74,9 @@ def notify(
                     subject=(str(subject) % params)[:255],
                     message=str(message) % params,
                     email_state=(
-                        Notification.Email.PENDING if user.email else Notification.Email.SKIPPED
+                        Notification.Email.PENDING
+                        if user.email and not _mail_off.get()
+                        else Notification.Email.SKIPPED
                     ),
                 )
             )

@@ -141,3 +141,11 @@ def test_notification_kinds_match_the_spec(kind):
         "sla_warning",
         "sla_breach",
     }
+
+
+def test_without_mail_keeps_the_in_app_notification_only(db, rita, alice):
+    incident = make_incident(requester=rita)
+    with notify.without_mail():
+        row = send(incident, [rita], actor=alice)[0]
+    assert row.email_state == Notification.Email.SKIPPED
+    assert send(incident, [rita], actor=alice)[0].email_state == Notification.Email.PENDING

@@ -1,6 +1,7 @@
 """``manage.py seed_demo``: demo logins (one per role), teams and realistic records.
 
-Idempotent: running it again changes nothing that exists. Each app adds its records through a
+Idempotent: running it again changes nothing that exists. Nobody is mailed about demo records
+(their notifications exist in-app only). Each app adds its records through a
 ``seed_demo(progress)`` function in its ``demo.py``, called here in dependency order.
 """
 
@@ -13,6 +14,7 @@ from django.db import transaction
 from tqdm import tqdm
 
 from accounts.models import Team, User
+from itsm.notify import without_mail
 from itsm.testing import make_user
 
 DEMO_PASSWORD = "demo"
@@ -51,7 +53,10 @@ class Command(BaseCommand):
             for label in DEMO_APPS
             if apps.is_installed(label) and importlib.util.find_spec(f"{label}.demo")
         ]
-        with tqdm(total=2 + len(modules), desc="Demo data", unit="step") as progress:
+        with (
+            without_mail(),
+            tqdm(total=2 + len(modules), desc="Demo data", unit="step") as progress,
+        ):
             with transaction.atomic():
                 users = self.seed_people()
             progress.update(1)
