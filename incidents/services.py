@@ -19,7 +19,7 @@ from itsm.permissions import MANAGER, is_staff_member
 from itsm.workflow import Conflict
 
 from .models import Incident
-from .workflow import State, compute_priority
+from .workflow import HoldReason, State, compute_priority
 
 Kind = Notification.Kind
 
@@ -196,7 +196,8 @@ def _check_parent(incident: Incident, parent: Incident) -> None:
 
 @transaction.atomic
 def comment(incident: Incident, *, actor, body: str, internal: bool = False):
-    """A public reply or an internal note, and who hears of it (SPEC §9):
+    """A public reply or an internal note, and who hears of it (SPEC §9). The requester's
+    reply to an incident on hold awaiting them puts it back in progress.
 
     - an agent's public reply → the requester and the watchers;
     - the requester's comment → the assignee (or the team's members when unassigned);
@@ -204,6 +205,13 @@ def comment(incident: Incident, *, actor, body: str, internal: bool = False):
     """
     note = kernel.add_comment(incident, actor=actor, body=body, internal=internal)
     search.refresh(incident)
+    if (
+        not internal
+        and actor.pk == incident.requester_id
+        and incident.state == State.ON_HOLD
+        and incident.hold_reason == HoldReason.AWAITING_CALLER
+    ):  # the caller answered: back to work (and the SLA clock resumes)
+        change_state(incident, State.IN_PROGRESS, actor=actor)
     if internal:
         recipients = [incident.assignee, *incident.watchers.all()]
     elif actor.pk == incident.requester_id or not is_staff_member(actor):

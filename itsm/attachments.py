@@ -7,6 +7,7 @@ from pathlib import PurePosixPath, PureWindowsPath
 
 from django.conf import settings
 from django.http import FileResponse
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
 MAX_NAME_LENGTH = 150
@@ -31,7 +32,7 @@ class UploadTooLarge(Exception):
     def __init__(self, limit: int):
         self.limit = limit
         super().__init__(
-            _("The file is larger than the %(limit)d MiB limit.") % {"limit": limit // 1048576}
+            _("The file is larger than the %(limit)s limit.") % {"limit": filesizeformat(limit)}
         )
 
 

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db.models import Q
+from django.http import Http404
 from django.utils.dateparse import parse_datetime
 from rest_framework import pagination
-from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
@@ -53,9 +53,9 @@ def _decode(cursor: str, count: int) -> list:
         padded = cursor + "=" * (-len(cursor) % 4)
         values = json.loads(base64.urlsafe_b64decode(padded.encode()))
     except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
-        raise NotFound("Invalid cursor.") from exc
+        raise Http404("Invalid cursor.") from exc
     if not isinstance(values, list) or len(values) != count + 1:
-        raise NotFound("Invalid cursor.")
+        raise Http404("Invalid cursor.")
     return values
 
 

@@ -202,7 +202,8 @@ def add_comment(ticket: TicketBase, *, actor, body: str, internal: bool = False)
         raise PermissionDenied(_("Only agents can write internal notes."))
     comment = ticket.comments.create(author=actor, body=body, internal=internal)
     record_events(ticket, {"comment": (None, comment.pk)}, actor=actor, internal=internal)
-    type(ticket).objects.filter(pk=ticket.pk).update(updated_at=timezone.now())
+    if not internal:  # an internal note must not show end users that something happened
+        type(ticket).objects.filter(pk=ticket.pk).update(updated_at=timezone.now())
     comment_added.send(sender=type(ticket), ticket=ticket, comment=comment, actor=actor)
     return comment
 

@@ -1,7 +1,46 @@
-from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+"""The self-service portal (SPEC §1, §3): report an issue, follow it, reply, confirm or reopen
+the resolution, rate it.
 
+Views parse input, check the requester's right (``incidents.permissions``) and call one service
+of ``incidents.services``; a move the ticket no longer allows becomes a message, never a 500.
+Every ticket is looked up through ``Incident.objects.visible_to``: someone else's is a 404.
+End users never see internal notes, nor any trace of them.
+"""
+
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Count, Exists, OuterRef, Q
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts.models import User
+from incidents import services
 from incidents.models import Incident
+from incidents.permissions import can_rate, can_transition, can_work, is_requester
+from incidents.workflow import State
+from itsm import services as kernel
+from itsm.attachments import UploadRefused, UploadTooLarge, download_response
+from itsm.extensions import panels_for
+from itsm.pagination import paginate
+from itsm.permissions import STAFF_ROLES, get_visible_or_404, has_role
+from itsm.workflow import Conflict
+
+from .forms import AttachForm, CommentForm, RatingForm, ReopenForm, ReportForm
+from .templatetags.portal import PlainState, plain_state
+
+PAGE_SIZE = 20
+FINISHED = (State.CLOSED, State.CANCELED)
+TABS = {"open": ~Q(state__in=FINISHED), "closed": Q(state__in=FINISHED)}
 
 
 @login_required
@@ -13,3 +52,444 @@ def home(request):
         .only("number", "title", "state", "updated_at")[:10]
     )
     return render(request, "portal/home.html", {"tickets": mine})
+
+
+# --- Report an issue ---------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def report(request):
+    form = ReportForm(request.POST, request.FILES) if request.method == "POST" else ReportForm()
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        try:
+            with _attachments_all_or_none() as stored, transaction.atomic():
+                incident = services.open_incident(
+                    actor=request.user,
+                    requester=request.user,
+                    title=data["title"],
+                    description=data["description"],
+                    urgency=data["urgency"],
+                    service=data["service"],
+                )
+                _attach(incident, request.user, data["attachments"], stored)
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        except (UploadTooLarge, UploadRefused) as exc:
+            form.add_error("attachments", str(exc))
+        else:
+            messages.success(
+                request,
+                _(
+                    "Thank you! We have logged your issue as %(number)s. "
+                    "We will keep you posted here and by email."
+                )
+                % {"number": incident.number},
+            )
+            return redirect(incident.get_portal_url())
+    return render(request, "portal/report.html", {"form": form})
+
+
+@contextmanager
+def _attachments_all_or_none():
+    """Collects the attachments stored inside the block; if the block fails (its transaction
+    rolls the rows back) the files already written are removed too."""
+    stored: list = []
+    try:
+        yield stored
+    except BaseException:
+        for attachment in stored:
+            attachment.file.delete(save=False)
+        raise
+
+
+def _attach(incident, user, uploads, stored: list) -> None:
+    for upload in uploads:
+        stored.append(kernel.add_attachment(incident, actor=user, upload=upload))
+
+
+def _add_errors(form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for name, errors in exc.error_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)
+
+
+# --- My tickets --------------------------------------------------------------------------------
+
+
+def _mine(user):
+    """The incidents ``user`` requested or watches. Staff may see every incident; the portal
+    still shows them only their own."""
+    tickets = Incident.objects.visible_to(user)
+    if has_role(user, *Incident.STAFF_ROLES):
+        watched = Incident.watchers.through.objects.filter(incident=OuterRef("pk"), user=user)
+        tickets = tickets.filter(Q(requester=user) | Q(Exists(watched)))
+    return tickets
+
+
+@login_required
+def ticket_list(request):
+    tab = request.GET.get("tab")
+    tab = tab if tab in TABS else "open"
+    query = request.GET.get("q", "").strip()[:100]
+    tickets = _mine(request.user)
+    if query:
+        tickets = tickets.filter(Q(number__iexact=query) | Q(title__icontains=query))
+    counts = tickets.aggregate(
+        open=Count("pk", filter=TABS["open"]), closed=Count("pk", filter=TABS["closed"])
+    )
+    rows = (
+        tickets.filter(TABS[tab])
+        .select_related("service")
+        .only(
+            "number",
+            "title",
+            "state",
+            "hold_reason",
+            "urgency",
+            "created_at",
+            "updated_at",
+            "service__name",
+        )
+    )
+    page = paginate(rows, ["-updated_at"], cursor=request.GET.get("cursor"), size=PAGE_SIZE)
+    return render(
+        request,
+        "portal/ticket_list.html",
+        {"page": page, "tab": tab, "query": query, "counts": counts},
+    )
+
+
+# --- One ticket --------------------------------------------------------------------------------
+
+
+@dataclass
+class Entry:
+    """One line of the public conversation: a reply or a change of state."""
+
+    at: datetime
+    kind: str  # "comment" or "state"
+    author: User | None
+    by_staff: bool
+    by_you: bool
+    body: str = ""
+    status: PlainState | None = None
+
+
+def public_conversation(incident: Incident, user) -> list[Entry]:
+    """Public replies and state changes, oldest first. Internal notes and every event they
+    caused are filtered out in the queries: they never reach a template."""
+    comments = list(incident.comments.filter(internal=False).select_related("author"))
+    events = list(
+        incident.events.filter(internal=False, field__in=("state", "hold_reason")).select_related(
+            "actor"
+        )
+    )
+    # A move to on hold writes the state and the reason at the same instant.
+    reasons = {e.at: e.new or "" for e in events if e.field == "hold_reason"}
+    authors = {c.author_id for c in comments} | {e.actor_id for e in events if e.actor_id}
+    staff = set(
+        User.objects.filter(pk__in=authors)
+        .filter(Q(groups__name__in=STAFF_ROLES) | Q(is_superuser=True))
+        .values_list("pk", flat=True)
+    )
+    entries = [
+        Entry(
+            at=c.created_at,
+            kind="comment",
+            author=c.author,
+            by_staff=c.author_id in staff,
+            by_you=c.author_id == user.pk,
+            body=c.body,
+        )
+        for c in comments
+    ]
+    entries += [
+        Entry(
+            at=e.at,
+            kind="state",
+            author=e.actor,
+            by_staff=e.actor_id in staff,
+            by_you=e.actor_id == user.pk,
+            status=plain_state(e.new, reasons.get(e.at, "")),
+        )
+        for e in events
+        if e.field == "state" and e.new
+    ]
+    entries.sort(key=lambda entry: entry.at)
+    return entries
+
+
+def _get(request, number) -> Incident:
+    return get_visible_or_404(
+        Incident.objects.select_related("service", "requester"), request.user, number=number
+    )
+
+
+# The requester's moves the portal offers (SPEC §1): target state → the state it leaves.
+PORTAL_MOVES = {
+    State.CANCELED: State.NEW,
+    State.CLOSED: State.RESOLVED,
+    State.IN_PROGRESS: State.RESOLVED,
+}
+
+
+def _may_move(user, incident: Incident, to: str) -> bool:
+    """Only the requester confirms, reopens or cancels from the portal, staff included: an
+    agent works someone else's ticket from the desk."""
+    return (
+        incident.state == PORTAL_MOVES[to]
+        and is_requester(user, incident)
+        and can_transition(user, incident, to)
+    )
+
+
+def _actions(user, incident: Incident) -> dict:
+    return {
+        "can_reply": incident.state not in FINISHED,
+        "can_cancel": _may_move(user, incident, State.CANCELED),
+        "can_confirm": _may_move(user, incident, State.CLOSED),
+        "can_reopen": _may_move(user, incident, State.IN_PROGRESS),
+        "can_rate": can_rate(user, incident),
+        "is_requester": is_requester(user, incident),
+        "desk_url": incident.get_absolute_url() if can_work(user) else "",
+    }
+
+
+def _conversation_context(request, incident, comment_form=None, **extra) -> dict:
+    return {
+        "incident": incident,
+        "entries": public_conversation(incident, request.user),
+        "comment_form": comment_form or CommentForm(),
+        **_actions(request.user, incident),
+        **extra,
+    }
+
+
+def _render_detail(request, incident, **forms):
+    rating_initial = {"score": incident.csat_score, "comment": incident.csat_comment}
+    context = {
+        **_conversation_context(request, incident, forms.pop("comment_form", None)),
+        "attachments": list(incident.attachments.select_related("uploaded_by")),
+        "attach_form": forms.pop("attach_form", None) or AttachForm(),
+        "reopen_form": forms.pop("reopen_form", None) or ReopenForm(),
+        "rating_form": forms.pop("rating_form", None) or RatingForm(initial=rating_initial),
+        # Other apps' panels (the SLA engine's bars...), each rendered with its own context.
+        "panels": [
+            render_to_string(template, panel_context, request=request)
+            for template, panel_context in panels_for(incident, request.user)
+        ],
+        **forms,
+    }
+    return render(request, "portal/ticket_detail.html", context)
+
+
+@login_required
+def ticket_detail(request, number):
+    return _render_detail(request, _get(request, number))
+
+
+@login_required
+def attachment_download(request, number, attachment_id):
+    incident = _get(request, number)
+    attachment = get_object_or_404(incident.attachments, pk=attachment_id)
+    return download_response(attachment)
+
+
+def _is_htmx(request) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+@login_required
+@require_POST
+def ticket_comment(request, number):
+    incident = _get(request, number)
+    form = CommentForm(request.POST)
+    error = ""
+    if incident.state in FINISHED:
+        error = _("This ticket is \u201c%(state)s\u201d: it takes no more replies.") % {
+            "state": plain_state(incident.state).label
+        }
+    elif form.is_valid():
+        try:
+            services.comment(incident, actor=request.user, body=form.cleaned_data["body"])
+        except ValidationError as exc:
+            form.add_error("body", exc.messages)
+        except PermissionDenied:
+            error = _("You cannot reply on this ticket.")
+        else:
+            if _is_htmx(request):
+                return render(
+                    request,
+                    "portal/_conversation.html",
+                    _conversation_context(request, incident, announce=_("Your reply was sent.")),
+                )
+            messages.success(request, _("Your reply was sent."))
+            return redirect(incident.get_portal_url() + "#conversation")
+    if _is_htmx(request):
+        return render(
+            request,
+            "portal/_conversation.html",
+            _conversation_context(request, incident, form, comment_error=error),
+        )
+    if error:
+        messages.error(request, error)
+        return redirect(incident.get_portal_url())
+    return _render_detail(request, incident, comment_form=form)
+
+
+@login_required
+@require_POST
+def ticket_attach(request, number):
+    incident = _get(request, number)
+    if incident.state in FINISHED:
+        messages.error(
+            request,
+            _("This ticket is \u201c%(state)s\u201d: files can no longer be added.")
+            % {"state": plain_state(incident.state).label},
+        )
+        return redirect(incident.get_portal_url())
+    form = AttachForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            with _attachments_all_or_none() as stored, transaction.atomic():
+                _attach(incident, request.user, form.cleaned_data["attachments"], stored)
+        except (UploadTooLarge, UploadRefused) as exc:
+            form.add_error("attachments", str(exc))
+        else:
+            messages.success(
+                request,
+                ngettext("%(count)d file added.", "%(count)d files added.", len(stored))
+                % {"count": len(stored)},
+            )
+            return redirect(incident.get_portal_url() + "#attachments")
+    return _render_detail(request, incident, attach_form=form)
+
+
+REFUSALS = {
+    "confirm": (
+        _lazy("Only the person who reported this ticket can confirm the fix."),
+        _lazy("This ticket is now \u201c%(state)s\u201d: there is no fix to confirm."),
+    ),
+    "reopen": (
+        _lazy("Only the person who reported this ticket can reopen it."),
+        _lazy("This ticket is now \u201c%(state)s\u201d: it cannot be reopened."),
+    ),
+    "cancel": (
+        _lazy("Only the person who reported this ticket can cancel it."),
+        _lazy("This ticket is now \u201c%(state)s\u201d: it can no longer be canceled."),
+    ),
+    "rate": (
+        _lazy("Only the person who reported this ticket can rate it."),
+        _lazy("This ticket is now \u201c%(state)s\u201d: you can rate it once it is solved."),
+    ),
+}
+
+
+def _refuse(request, incident: Incident, action: str):
+    """Explain, in the requester's words, why a move is not possible now."""
+    not_yours, wrong_state = REFUSALS[action]
+    if not is_requester(request.user, incident):
+        text = str(not_yours)
+    else:
+        text = wrong_state % {"state": incident_state_label(incident)}
+    messages.error(request, text)
+    return redirect(incident.get_portal_url())
+
+
+def incident_state_label(incident: Incident) -> str:
+    return str(plain_state(incident.state, incident.hold_reason).label)
+
+
+def _attempt(request, incident: Incident, action) -> bool:
+    """Run one service call; turn what it refuses into a message (never a 500)."""
+    try:
+        action()
+    except Conflict:
+        incident.refresh_from_db(fields=["state", "hold_reason", "version"])
+        messages.error(
+            request,
+            _(
+                "Nothing was changed: this ticket moved on in the meantime and is now "
+                "\u201c%(state)s\u201d."
+            )
+            % {"state": incident_state_label(incident)},
+        )
+    except PermissionDenied as exc:
+        messages.error(request, str(exc) or _("You are not allowed to do that."))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        return True
+    return False
+
+
+@login_required
+@require_POST
+def ticket_confirm(request, number):
+    incident = _get(request, number)
+    if not _may_move(request.user, incident, State.CLOSED):
+        return _refuse(request, incident, "confirm")
+    if _attempt(request, incident, lambda: services.confirm(incident, actor=request.user)):
+        messages.success(request, _("Thank you for confirming: your ticket is closed."))
+    return redirect(incident.get_portal_url())
+
+
+@login_required
+@require_POST
+def ticket_reopen(request, number):
+    incident = _get(request, number)
+    if not _may_move(request.user, incident, State.IN_PROGRESS):
+        return _refuse(request, incident, "reopen")
+    form = ReopenForm(request.POST)
+    if not form.is_valid():
+        return _render_detail(request, incident, reopen_form=form, reopen_open=True)
+    reason = form.cleaned_data["reason"]
+    if _attempt(
+        request, incident, lambda: services.reopen(incident, actor=request.user, reason=reason)
+    ):
+        messages.success(
+            request, _("We have reopened your ticket: the team will look at it again.")
+        )
+    return redirect(incident.get_portal_url())
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def ticket_cancel(request, number):
+    """GET asks for confirmation (the page behind the dialog, for browsers without scripts);
+    POST cancels."""
+    incident = _get(request, number)
+    if not _may_move(request.user, incident, State.CANCELED):
+        return _refuse(request, incident, "cancel")
+    if request.method == "GET":
+        return render(request, "portal/ticket_cancel.html", {"incident": incident})
+    if _attempt(request, incident, lambda: services.cancel(incident, actor=request.user)):
+        messages.success(
+            request, _("Your request %(number)s is canceled.") % {"number": incident.number}
+        )
+    return redirect(incident.get_portal_url())
+
+
+@login_required
+@require_POST
+def ticket_rate(request, number):
+    incident = _get(request, number)
+    if not can_rate(request.user, incident):
+        return _refuse(request, incident, "rate")
+    form = RatingForm(request.POST)
+    if not form.is_valid():
+        return _render_detail(request, incident, rating_form=form)
+    data = form.cleaned_data
+    if _attempt(
+        request,
+        incident,
+        lambda: services.rate(
+            incident, actor=request.user, score=data["score"], comment_text=data["comment"]
+        ),
+    ):
+        messages.success(request, _("Thank you for your feedback!"))
+    return redirect(incident.get_portal_url() + "#rating")

@@ -354,3 +354,25 @@ def test_a_new_incident_is_routed_to_the_first_line_team(db, api, rita, alice):
     body = api.as_(rita).post("/api/v1/incidents/", {"title": "Help"}, format="json").json()
     assert body["assignment_group"] == alice.teams.get().pk
     assert Notification.objects.filter(recipient=alice, kind="assigned").exists()
+
+
+def test_the_callers_reply_puts_an_incident_awaiting_them_back_in_progress(db, rita, alice):
+    incident = make_incident(requester=rita)
+    services.hold(incident, actor=alice, reason="awaiting_caller")
+    services.comment(incident, actor=rita, body="Here is the screenshot.")
+    incident.refresh_from_db()
+    assert (incident.state, incident.hold_reason) == ("in_progress", "")
+
+
+def test_an_internal_note_does_not_touch_what_the_requester_sees(db, rita, alice):
+    incident = make_incident(requester=rita)
+    before = Incident.objects.get(pk=incident.pk).updated_at
+    services.comment(incident, actor=alice, body="just us", internal=True)
+    assert Incident.objects.get(pk=incident.pk).updated_at == before
+
+
+def test_a_forged_cursor_is_a_404(db, api, client, alice):
+    api.as_(alice)
+    assert api.get("/api/v1/incidents/?cursor=garbage!!").status_code == 404
+    client.force_login(alice)
+    assert client.get("/desk/?cursor=Zm9v").status_code == 404
