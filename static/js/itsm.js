@@ -8,6 +8,18 @@
     }
   });
 
+  // Sign-in page in demo mode: a demo account fills the form and signs in.
+  document.addEventListener("click", function (event) {
+    const button = event.target.closest("[data-demo-login]");
+    if (!button) {
+      return;
+    }
+    const form = document.getElementById("login-form");
+    form.elements.username.value = button.dataset.demoLogin;
+    form.elements.password.value = button.dataset.demoPassword;
+    form.requestSubmit();
+  });
+
   // Keyboard shortcuts: elements declare data-shortcut="a"; "?" shows the list.
   function typing(element) {
     return element.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(element.tagName);
