@@ -6,7 +6,7 @@ from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from itsm.attachments import UploadRefused, UploadTooLarge, download_response
@@ -178,7 +178,12 @@ def incident_bulk(request):
     except (Conflict, ValidationError) as exc:
         messages.error(request, _("Nothing was changed: %(reason)s") % {"reason": _reason(exc)})
     else:
-        messages.success(request, _("%(count)d incident(s) updated.") % {"count": len(incidents)})
+        count = len(incidents)
+        messages.success(
+            request,
+            ngettext("%(count)d incident updated.", "%(count)d incidents updated.", count)
+            % {"count": count},
+        )
     return redirect(back)
 
 

@@ -116,7 +116,7 @@ class ReportForm(PortalForm):
         label=_("What is the problem?"),
         max_length=200,
         error_messages={"required": _("Tell us in a few words what the problem is.")},
-        help_text=_("One line, e.g. \u201cI cannot print on the 3rd floor printer\u201d."),
+        help_text=_("One line, e.g. “I cannot print on the 3rd floor printer”."),
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
     description = forms.CharField(
@@ -162,7 +162,7 @@ class CommentForm(PortalForm):
         max_length=50_000,
         error_messages={"required": _("Write your reply first.")},
         help_text=MARKDOWN_HINT,
-        widget=forms.Textarea(attrs={"rows": 3, "placeholder": _("Write a reply\u2026")}),
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": _("Write a reply…")}),
     )
 
 

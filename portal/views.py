@@ -49,7 +49,7 @@ def home(request):
     mine = (
         Incident.objects.filter(requester=request.user)
         .order_by("-updated_at")
-        .only("number", "title", "state", "updated_at")[:10]
+        .only("number", "title", "state", "hold_reason", "updated_at")[:10]
     )
     return render(request, "portal/home.html", {"tickets": mine})
 
@@ -310,7 +310,7 @@ def ticket_comment(request, number):
     form = CommentForm(request.POST)
     error = ""
     if incident.state in FINISHED:
-        error = _("This ticket is \u201c%(state)s\u201d: it takes no more replies.") % {
+        error = _("This ticket is “%(state)s”: it takes no more replies.") % {
             "state": plain_state(incident.state).label
         }
     elif form.is_valid():
@@ -348,7 +348,7 @@ def ticket_attach(request, number):
     if incident.state in FINISHED:
         messages.error(
             request,
-            _("This ticket is \u201c%(state)s\u201d: files can no longer be added.")
+            _("This ticket is “%(state)s”: files can no longer be added.")
             % {"state": plain_state(incident.state).label},
         )
         return redirect(incident.get_portal_url())
@@ -372,19 +372,19 @@ def ticket_attach(request, number):
 REFUSALS = {
     "confirm": (
         _lazy("Only the person who reported this ticket can confirm the fix."),
-        _lazy("This ticket is now \u201c%(state)s\u201d: there is no fix to confirm."),
+        _lazy("This ticket is now “%(state)s”: there is no fix to confirm."),
     ),
     "reopen": (
         _lazy("Only the person who reported this ticket can reopen it."),
-        _lazy("This ticket is now \u201c%(state)s\u201d: it cannot be reopened."),
+        _lazy("This ticket is now “%(state)s”: it cannot be reopened."),
     ),
     "cancel": (
         _lazy("Only the person who reported this ticket can cancel it."),
-        _lazy("This ticket is now \u201c%(state)s\u201d: it can no longer be canceled."),
+        _lazy("This ticket is now “%(state)s”: it can no longer be canceled."),
     ),
     "rate": (
         _lazy("Only the person who reported this ticket can rate it."),
-        _lazy("This ticket is now \u201c%(state)s\u201d: you can rate it once it is solved."),
+        _lazy("This ticket is now “%(state)s”: you can rate it once it is solved."),
     ),
 }
 
@@ -414,7 +414,7 @@ def _attempt(request, incident: Incident, action) -> bool:
             request,
             _(
                 "Nothing was changed: this ticket moved on in the meantime and is now "
-                "\u201c%(state)s\u201d."
+                "“%(state)s”."
             )
             % {"state": incident_state_label(incident)},
         )

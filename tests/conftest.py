@@ -3,6 +3,15 @@ from rest_framework.test import APIClient
 
 from itsm.celery import app as celery_app
 from itsm.testing import PASSWORD, make_persona, make_team
+from tests.browser import (  # noqa: F401  (browser fixtures and hook, shared by every folder)
+    browser,
+    demo_users,
+    login,
+    new_page,
+    page,
+    pytest_runtest_makereport,
+    screenshot,
+)
 
 
 @pytest.fixture(autouse=True)

@@ -55,7 +55,7 @@ WAITING = PlainState(
 )
 SOLVED = PlainState(
     "solved",
-    _("Solved \u2014 please confirm"),
+    _("Solved — please confirm"),
     "bi-check2-circle",
     _("Is it working again?"),
     _("We think this is fixed. Please tell us whether it works for you again."),

@@ -12,7 +12,7 @@ from incidents import services
 from incidents.models import Incident
 from incidents.workflow import HoldReason
 from itsm.testing import make_user
-from tests.e2e.conftest import SCREENSHOTS
+from tests.browser import SCREENSHOTS
 
 pytestmark = pytest.mark.e2e
 

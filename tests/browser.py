@@ -1,4 +1,6 @@
-"""Browser tests: Playwright for Python drives Debian's Chromium against pytest-django's
+"""Browser fixtures for every folder (imported by ``tests/conftest.py``).
+
+Playwright for Python drives Debian's Chromium against pytest-django's
 ``live_server`` (which serves the static files through ``StaticFilesHandler``).
 
 Playwright never downloads a browser here: ``/usr/bin/chromium`` comes from the distribution
