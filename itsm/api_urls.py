@@ -1,7 +1,9 @@
 """``/api/v1/``: the routers of the kernel and of each app, joined."""
 
 from accounts.api import urlpatterns as accounts_urls
+from cmdb.api import router as cmdb_router
 from incidents.api import router as incidents_router
+from sla.api import urlpatterns as sla_urls
 
 from .api import router as kernel_router
 
@@ -9,4 +11,6 @@ urlpatterns = [
     *accounts_urls,
     *kernel_router.urls,
     *incidents_router.urls,
+    *cmdb_router.urls,
+    *sla_urls,
 ]

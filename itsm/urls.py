@@ -11,6 +11,8 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("portal/", include("portal.urls")),
     path("desk/", include("incidents.urls")),
+    path("cmdb/", include("cmdb.urls")),
+    path("sla/", include("sla.urls")),
     path("api/v1/", include((api_urlpatterns, "api"))),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

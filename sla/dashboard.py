@@ -1,0 +1,242 @@
+"""The figures of the manager dashboard ``/sla/`` (SPEC §10), aggregated in SQL.
+
+Compliance counts every timer that *became* met or breached in the period — met at ``met_at``,
+breached at ``breached_at`` (a late timer counts once, when it breached) — and is
+``met / (met + breached)``. Dates are ISO, both inclusive, in the server's time zone; the
+default period is the last 30 days.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import Count, F, Q
+from django.db.models.functions import Coalesce, TruncWeek
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from . import services
+from .models import Metric, Timer
+
+DEFAULT_DAYS = 30
+DEFAULT_RISK_HOURS = 4
+TREND_WEEKS = 12
+LIST_LIMIT = 25
+GROUPS = ("priority", "team", "service")
+
+
+@dataclass(frozen=True)
+class Filters:
+    start: date
+    end: date
+    metric: str | None = None
+    priority: int | None = None
+    team: int | None = None
+    service: int | None = None
+    risk_hours: int = DEFAULT_RISK_HOURS
+
+    @property
+    def since(self) -> datetime:
+        return timezone.make_aware(datetime.combine(self.start, time.min))
+
+    @property
+    def until(self) -> datetime:
+        """Exclusive: midnight after ``end``."""
+        return timezone.make_aware(datetime.combine(self.end + timedelta(days=1), time.min))
+
+
+def parse_filters(params, today: date | None = None) -> tuple[Filters, dict[str, str]]:
+    """Filters from query parameters, with a message per field that was refused (and ignored)."""
+    today = today or timezone.localdate()
+    errors: dict[str, str] = {}
+
+    def as_date(name, default):
+        value = params.get(name)
+        if not value:
+            return default
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            errors[name] = _("Enter a date as YYYY-MM-DD.")
+            return default
+
+    def as_int(name, low, high):
+        value = params.get(name)
+        if value in (None, ""):
+            return None
+        try:
+            number = int(value)
+        except ValueError:
+            number = None
+        if number is None or not low <= number <= high:
+            errors[name] = _("Enter a whole number from %(low)s to %(high)s.") % {
+                "low": low,
+                "high": high,
+            }
+            return None
+        return number
+
+    end = as_date("to", today)
+    start = as_date("from", end - timedelta(days=DEFAULT_DAYS - 1))
+    if start > end:
+        errors["from"] = _("The start date must not be after the end date.")
+        start = end - timedelta(days=DEFAULT_DAYS - 1)
+    metric = params.get("metric") or None
+    if metric is not None and metric not in Metric.values:
+        errors["metric"] = _("Choose response or resolution.")
+        metric = None
+    return (
+        Filters(
+            start=start,
+            end=end,
+            metric=metric,
+            priority=as_int("priority", 1, 5),
+            team=as_int("team", 1, 2**63 - 1),
+            service=as_int("service", 1, 2**63 - 1),
+            risk_hours=as_int("hours", 1, 168) or DEFAULT_RISK_HOURS,
+        ),
+        errors,
+    )
+
+
+def _scoped(filters: Filters):
+    timers = Timer.objects.all()
+    if filters.metric:
+        timers = timers.filter(metric=filters.metric)
+    if filters.priority:
+        timers = timers.filter(priority=filters.priority)
+    if filters.team:
+        timers = timers.filter(incident__assignment_group_id=filters.team)
+    if filters.service:
+        timers = timers.filter(incident__service_id=filters.service)
+    return timers
+
+
+def _became(since: datetime, until: datetime) -> Q:
+    return Q(state=Timer.State.MET, met_at__gte=since, met_at__lt=until) | Q(
+        breached_at__gte=since, breached_at__lt=until
+    )
+
+
+COUNTS = {
+    "met": Count("id", filter=Q(state=Timer.State.MET)),
+    "breached": Count("id", filter=Q(breached_at__isnull=False)),
+}
+GROUP_FIELDS = {
+    "priority": ("priority", None),
+    "team": ("incident__assignment_group", "incident__assignment_group__name"),
+    "service": ("incident__service", "incident__service__name"),
+}
+
+
+def _rate(met: int, breached: int) -> float | None:
+    total = met + breached
+    return round(100.0 * met / total, 1) if total else None
+
+
+def compliance(filters: Filters, group_by: str) -> list[dict]:
+    """``[{"key", "label", "met", "breached", "compliance"}]`` (compliance in %)."""
+    key_field, label_field = GROUP_FIELDS[group_by]
+    rows = (
+        _scoped(filters)
+        .filter(_became(filters.since, filters.until))
+        .values(key=F(key_field), **({"label": F(label_field)} if label_field else {}))
+        .annotate(**COUNTS)
+        .order_by("key")
+    )
+    result = []
+    for row in rows:
+        key = row["key"]
+        if group_by == "priority":
+            label = f"P{key}" if key else _("No priority")
+        else:
+            label = row.get("label") or (_("No team") if group_by == "team" else _("No service"))
+        result.append(
+            {
+                "key": key,
+                "label": label,
+                "met": row["met"],
+                "breached": row["breached"],
+                "compliance": _rate(row["met"], row["breached"]),
+            }
+        )
+    return result
+
+
+def totals(filters: Filters) -> dict:
+    counts = _scoped(filters).filter(_became(filters.since, filters.until)).aggregate(**COUNTS)
+    return {**counts, "compliance": _rate(counts["met"], counts["breached"])}
+
+
+def trend(filters: Filters, weeks: int = TREND_WEEKS) -> list[dict]:
+    """Compliance per ISO week, the last ``weeks`` weeks up to the end of the period."""
+    last_monday = filters.end - timedelta(days=filters.end.weekday())
+    first_monday = last_monday - timedelta(weeks=weeks - 1)
+    since = timezone.make_aware(datetime.combine(first_monday, time.min))
+    rows = (
+        _scoped(filters)
+        .filter(_became(since, filters.until))
+        .annotate(
+            week=TruncWeek(
+                Coalesce("breached_at", "met_at"), tzinfo=timezone.get_current_timezone()
+            )
+        )
+        .values("week")
+        .annotate(**COUNTS)
+        .order_by("week")
+    )
+    by_week = {timezone.localtime(r["week"]).date(): r for r in rows}
+    result = []
+    for index in range(weeks):
+        monday = first_monday + timedelta(weeks=index)
+        row = by_week.get(monday, {"met": 0, "breached": 0})
+        result.append(
+            {
+                "week": monday,
+                "label": f"{monday.isocalendar().year}-W{monday.isocalendar().week:02d}",
+                "met": row["met"],
+                "breached": row["breached"],
+                "compliance": _rate(row["met"], row["breached"]),
+            }
+        )
+    return result
+
+
+def _listed(timers, now):
+    rows = []
+    for timer in timers:
+        reading = services.reading(timer, now)
+        rows.append({"timer": timer, "ticket": timer.ticket, **reading})
+    return rows
+
+
+def _live(filters: Filters):
+    return _scoped(filters).select_related(
+        "policy", "incident__assignee", "incident__assignment_group"
+    )
+
+
+def breached_now(filters: Filters, now: datetime | None = None, limit: int = LIST_LIMIT):
+    """Timers breached and not yet met (running or paused), longest overdue first; includes
+    running timers past due that no scanner has recorded yet. ``(rows, total)``."""
+    now = now or timezone.now()
+    condition = Q(state=Timer.State.BREACHED) & ~Q(clock=Timer.Clock.STOPPED) | Q(
+        state=Timer.State.RUNNING, clock=Timer.Clock.RUNNING, due_at__lt=now
+    )
+    timers = _live(filters).filter(condition)
+    total = timers.count()
+    return _listed(timers.order_by("due_at", "id")[:limit], now), total
+
+
+def at_risk(filters: Filters, now: datetime | None = None, limit: int = LIST_LIMIT):
+    """Running timers due within ``risk_hours``, soonest first. ``(rows, total)``."""
+    now = now or timezone.now()
+    timers = _live(filters).filter(
+        state=Timer.State.RUNNING,
+        clock=Timer.Clock.RUNNING,
+        due_at__gte=now,
+        due_at__lte=now + timedelta(hours=filters.risk_hours),
+    )
+    total = timers.count()
+    return _listed(timers.order_by("due_at", "id")[:limit], now), total
