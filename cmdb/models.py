@@ -1,6 +1,7 @@
 """Configuration items, their classes and relationships (SPEC §7)."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
@@ -8,6 +9,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from itsm.models import TicketEventBase, TimestampedModel
+
+from .permissions import can_view_cmdb
+from .schema import attribute_errors, schema_errors, schema_properties
 
 BUSINESS_SERVICE = "business_service"
 
@@ -30,8 +34,29 @@ class CIClass(models.Model):
     def __str__(self) -> str:
         return self.label
 
+    def clean(self):
+        errors = schema_errors(self.attribute_schema)
+        if errors:
+            raise ValidationError({"attribute_schema": errors})
+
+    def attribute_errors(self, attributes) -> dict[str, list[str]]:
+        """Per-attribute errors of ``attributes`` against this class's schema."""
+        return attribute_errors(self.attribute_schema, attributes)
+
+    @property
+    def properties(self) -> list[dict]:
+        return schema_properties(self.attribute_schema)
+
+    @property
+    def is_service(self) -> bool:
+        return self.name == BUSINESS_SERVICE
+
 
 class CIQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Every CI for those who may use the CMDB, none for anyone else."""
+        return self if can_view_cmdb(user) else self.none()
+
     def services(self):
         return self.filter(ci_class__name=BUSINESS_SERVICE)
 
@@ -121,6 +146,33 @@ class CI(TimestampedModel):
     @property
     def is_service(self) -> bool:
         return self.ci_class.name == BUSINESS_SERVICE
+
+    @property
+    def status_colour(self) -> str:
+        return STATUS_COLOURS.get(self.status, "secondary")
+
+    @property
+    def criticality_colour(self) -> str:
+        return CRITICALITY_COLOURS.get(self.criticality, "secondary")
+
+    def attribute_rows(self) -> list[tuple[str, object]]:
+        """``(label, value)`` for each attribute: the schema's order first, then the rest."""
+        attributes = self.attributes if isinstance(self.attributes, dict) else {}
+        rows, seen = [], set()
+        for prop in self.ci_class.properties:
+            if prop["name"] in attributes:
+                rows.append((prop["title"], attributes[prop["name"]]))
+                seen.add(prop["name"])
+        rows.extend((name, value) for name, value in attributes.items() if name not in seen)
+        return rows
+
+
+STATUS_COLOURS = {
+    CI.Status.PLANNED: "info",
+    CI.Status.IN_SERVICE: "success",
+    CI.Status.RETIRED: "secondary",
+}
+CRITICALITY_COLOURS = {1: "danger", 2: "warning", 3: "primary", 4: "secondary"}
 
 
 class Relationship(models.Model):
