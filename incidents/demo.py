@@ -243,9 +243,10 @@ def _work(incident, rng, agent, requester, created, now) -> None:
         return clock < now
 
     fate = rng.random()
-    if fate < 0.12:  # still new, nobody picked it up
+    if fate < 0.12 and incident.priority > 2:  # still new, nobody picked it up
         return
-    if not step(3, 240):
+    # Urgent work is picked up within minutes, the rest within hours.
+    if not (step(1, 14) if incident.priority <= 2 else step(3, 240)):
         return
     with time_machine.travel(clock, tick=False):
         services.take(incident, actor=agent)

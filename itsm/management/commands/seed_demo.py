@@ -68,6 +68,12 @@ class Command(BaseCommand):
                 with transaction.atomic():
                     module.seed_demo(progress=progress)
                 progress.update(1)
+            # Second pass once every app has its records (e.g. the SLA engine marks the
+            # escalations of back-dated history as done, so nobody is notified of the past).
+            for module in modules:
+                if hasattr(module, "finish_demo"):
+                    with transaction.atomic():
+                        module.finish_demo(progress=progress)
         if not options["quiet_logins"]:
             self.print_logins()
 
