@@ -86,7 +86,13 @@ def _queues(user) -> list[dict]:
     ]
     for queue in queues_for("incidents.Incident"):
         queues.append(
-            {"key": queue.key, "label": queue.label, "icon": "alarm", "apply": queue.apply}
+            {
+                "key": queue.key,
+                "label": queue.label,
+                "icon": "alarm",
+                "apply": queue.apply,
+                "ordering": list(queue.ordering),
+            }
         )
     queues.append(
         {
@@ -112,12 +118,14 @@ def incident_list(request):
         rows = base.none()
         for field, errors in filters.errors.items():
             messages.error(request, f"{filters.form.fields[field].label}: {' '.join(errors)}")
-    sort = request.GET.get("sort", DEFAULT_SORT)
-    if sort not in SORTS:
-        sort = DEFAULT_SORT
+    sort = request.GET.get("sort", "")
+    ordering = SORTS.get(sort)
+    if ordering is None:  # the queue's own order (e.g. soonest SLA due), else by priority
+        sort = "" if queue.get("ordering") else DEFAULT_SORT
+        ordering = queue.get("ordering") or SORTS[DEFAULT_SORT]
     page = paginate(
         rows.select_related("assignee", "assignment_group", "requester", "service"),
-        SORTS[sort],
+        ordering,
         cursor=request.GET.get("cursor"),
         size=LIST_SIZE,
     )

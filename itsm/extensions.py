@@ -17,6 +17,7 @@ class Queue:
     label: str
     apply: Callable
     model: str  # "incidents.Incident"
+    ordering: tuple[str, ...] = ()  # the queue's own default sort (fields of its queryset)
 
 
 _panels: list[Callable] = []
@@ -39,11 +40,12 @@ def panels_for(ticket, user) -> list[tuple[str, dict]]:
     return rendered
 
 
-def desk_queue(key: str, label, *, model: str):
-    """Register a desk queue for tickets of ``model`` (decorator on ``(queryset) -> qs``)."""
+def desk_queue(key: str, label, *, model: str, ordering: tuple[str, ...] = ()):
+    """Register a desk queue for tickets of ``model`` (decorator on ``(queryset) -> qs``);
+    ``ordering`` is its default sort, e.g. an annotation the function adds."""
 
     def decorator(func: Callable) -> Callable:
-        _queues[key] = Queue(key=key, label=label, apply=func, model=model)
+        _queues[key] = Queue(key=key, label=label, apply=func, model=model, ordering=ordering)
         return func
 
     return decorator

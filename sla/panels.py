@@ -43,7 +43,9 @@ def sla_panel(ticket, user):
     return "sla/_ticket_sla.html", {**context, "panel": context}
 
 
-@desk_queue("breaching_soon", _("Breaching soon"), model="incidents.Incident")
+@desk_queue(
+    "breaching_soon", _("Breaching soon"), model="incidents.Incident", ordering=("sla_due_at",)
+)
 def breaching_soon(queryset, *, within: timedelta = BREACHING_SOON):
     """Incidents whose running response or resolution timer is due within two hours, or has
     breached and still runs, soonest first."""

@@ -212,3 +212,30 @@ def test_an_invalid_filter_is_reported_not_silently_empty(db, client, alice):
     )
     assert response.context["page"].rows == []
     assert any("State" in str(m) for m in response.context["messages"])
+
+
+def test_the_breaching_soon_queue_is_sorted_by_due_time_and_pages(db, client, alice):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from sla.models import Calendar, Policy, Timer
+
+    Policy.objects.create(
+        name="All",
+        priorities=[],
+        calendar=Calendar.objects.first(),
+        response_seconds=3600,
+        resolution_seconds=4 * 3600,
+        order=1,
+        pause_on=[],
+    )
+    incidents = [make_incident(title=f"due {i}", impact=1, urgency=1) for i in range(3)]
+    now = timezone.now()
+    for offset, incident in zip([50, 10, 30], incidents, strict=True):
+        Timer.objects.filter(incident=incident).update(due_at=now + timedelta(minutes=offset))
+    client.force_login(alice)
+    response = client.get(reverse("incidents:incident_list"), {"queue": "breaching_soon"})
+    numbers = [i.number for i in response.context["page"].rows]
+    expected = [incidents[1].number, incidents[2].number, incidents[0].number]
+    assert numbers[:3] == expected
