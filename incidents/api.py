@@ -143,9 +143,12 @@ class RatingSerializer(serializers.Serializer):
 
 
 class IncidentViewSet(TicketViewSet):
-    queryset = Incident.objects.select_related(
-        "requester", "assignee", "assignment_group", "service", "ci", "parent"
-    ).prefetch_related("watchers")
+    # Three joins, the rest prefetched: a seven-table join costs PostgreSQL ~25 ms to plan.
+    queryset = (
+        Incident.objects.select_related("requester", "assignee", "assignment_group")
+        .prefetch_related("watchers", "service", "ci", "parent")
+        .defer(*Incident.SEARCH_COLUMNS)
+    )
     serializer_class = IncidentSerializer
     filterset_class = IncidentFilter
     ordering_fields = [

@@ -13,20 +13,31 @@ from .workflow import Level, Priority, State
 
 
 class IncidentFilter(filters.FilterSet):
-    state = filters.MultipleChoiceFilter(choices=State.choices, label=_("State"))
-    priority = filters.MultipleChoiceFilter(choices=Priority.choices, label=_("Priority"))
-    impact = filters.MultipleChoiceFilter(choices=Level.choices, label=_("Impact"))
-    urgency = filters.MultipleChoiceFilter(choices=Level.choices, label=_("Urgency"))
-    assignee = filters.ModelMultipleChoiceFilter(queryset=User.objects.all(), label=_("Assignee"))
+    # Every filter is on the incident's own columns: no join, so no DISTINCT (costly on big lists).
+    state = filters.MultipleChoiceFilter(choices=State.choices, label=_("State"), distinct=False)
+    priority = filters.MultipleChoiceFilter(
+        choices=Priority.choices, label=_("Priority"), distinct=False
+    )
+    impact = filters.MultipleChoiceFilter(choices=Level.choices, label=_("Impact"), distinct=False)
+    urgency = filters.MultipleChoiceFilter(
+        choices=Level.choices, label=_("Urgency"), distinct=False
+    )
+    assignee = filters.ModelMultipleChoiceFilter(
+        queryset=User.objects.all(), label=_("Assignee"), distinct=False
+    )
     unassigned = filters.BooleanFilter(
         field_name="assignee", lookup_expr="isnull", label=_("Unassigned")
     )
     assignment_group = filters.ModelMultipleChoiceFilter(
-        queryset=Team.objects.all(), label=_("Assignment group")
+        queryset=Team.objects.all(), label=_("Assignment group"), distinct=False
     )
     requester = filters.ModelChoiceFilter(queryset=User.objects.all(), label=_("Requester"))
-    service = filters.ModelMultipleChoiceFilter(queryset=CI.objects.all(), label=_("Service"))
-    ci = filters.ModelMultipleChoiceFilter(queryset=CI.objects.all(), label=_("Configuration item"))
+    service = filters.ModelMultipleChoiceFilter(
+        queryset=CI.objects.all(), label=_("Service"), distinct=False
+    )
+    ci = filters.ModelMultipleChoiceFilter(
+        queryset=CI.objects.all(), label=_("Configuration item"), distinct=False
+    )
     major = filters.BooleanFilter(label=_("Major incident"))
     parent = filters.CharFilter(field_name="parent__number", label=_("Parent incident"))
     created_after = filters.IsoDateTimeFilter(

@@ -1,3 +1,5 @@
+import functools
+
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -71,18 +73,21 @@ class Incident(TicketBase):
     search_internal = SearchVectorField()
 
     class Meta(TicketBase.Meta):
+        # List orderings end on the primary key (the keyset tie-breaker), so the indexes do too.
         verbose_name = _("incident")
         verbose_name_plural = _("incidents")
         indexes = [
-            models.Index(fields=["state", "-created_at"], name="inc_state_created_idx"),
-            models.Index(fields=["priority", "-created_at"], name="inc_priority_created_idx"),
+            models.Index(fields=["state", "-created_at", "-id"], name="inc_state_created_id_idx"),
+            models.Index(
+                fields=["priority", "-created_at", "-id"], name="inc_priority_created_id_idx"
+            ),
             models.Index(fields=["assignee", "state"], name="inc_assignee_state_idx"),
             models.Index(fields=["assignment_group", "state"], name="inc_group_state_idx"),
             models.Index(fields=["requester", "-created_at"], name="inc_requester_idx"),
             models.Index(fields=["service", "state"], name="inc_service_state_idx"),
             models.Index(fields=["ci", "state"], name="inc_ci_state_idx"),
-            models.Index(fields=["-updated_at"], name="inc_updated_idx"),
-            models.Index(fields=["-created_at"], name="inc_created_idx"),
+            models.Index(fields=["-updated_at", "-id"], name="inc_updated_id_idx"),
+            models.Index(fields=["-created_at", "-id"], name="inc_created_id_idx"),
             models.Index(
                 fields=["resolved_at"], name="inc_resolved_idx", condition=Q(state="resolved")
             ),
@@ -92,12 +97,23 @@ class Incident(TicketBase):
     def get_absolute_url(self) -> str:
         return reverse("incidents:incident_detail", args=[self.number])
 
+    def desk_url(self) -> str:
+        """``get_absolute_url`` without a URL reversal per call (list pages of 50 rows)."""
+        return _desk_prefix() + self.number + "/"
+
     def get_portal_url(self) -> str:
         return reverse("portal:ticket_detail", args=[self.number])
+
+    SEARCH_COLUMNS = ("search_public", "search_internal")
 
     @property
     def can_be_rated(self) -> bool:
         return self.state in (State.RESOLVED, State.CLOSED)
+
+
+@functools.cache
+def _desk_prefix() -> str:
+    return reverse("incidents:incident_detail", args=["X"])[:-2]
 
 
 class IncidentEvent(TicketEventBase):

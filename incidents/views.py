@@ -124,7 +124,9 @@ def incident_list(request):
         sort = "" if queue.get("ordering") else DEFAULT_SORT
         ordering = queue.get("ordering") or SORTS[DEFAULT_SORT]
     page = paginate(
-        rows.select_related("assignee", "assignment_group", "requester", "service"),
+        rows.select_related("assignee", "assignment_group", "requester", "service").defer(
+            "description", *Incident.SEARCH_COLUMNS
+        ),
         ordering,
         cursor=request.GET.get("cursor"),
         size=LIST_SIZE,
@@ -236,7 +238,7 @@ def _get(request, number) -> Incident:
     return get_visible_or_404(
         Incident.objects.select_related(
             "requester", "assignee", "assignment_group", "service", "ci", "parent"
-        ),
+        ).defer(*Incident.SEARCH_COLUMNS),
         request.user,
         number=number,
     )

@@ -152,3 +152,27 @@ def demo_logins() -> list[dict]:
         for username, first, last, roles, _teams in DEMO_USERS
         if username in present
     ]
+
+
+@register.filter
+def since(moment) -> str:
+    """A short relative time for dense lists: ``5 min``, ``3 h``, ``2 d``, ``4 wk``.
+
+    One translation lookup per call (``naturaltime`` makes several), which matters on a page of
+    fifty rows; the exact instant goes in a ``<time datetime>`` attribute beside it.
+    """
+    if moment is None:
+        return ""
+    from django.utils import timezone
+    from django.utils.translation import gettext
+
+    seconds = max(0, int((timezone.now() - moment).total_seconds()))
+    if seconds >= 604800:
+        return gettext("%(n)d wk") % {"n": seconds // 604800}
+    if seconds >= 86400:
+        return gettext("%(n)d d") % {"n": seconds // 86400}
+    if seconds >= 3600:
+        return gettext("%(n)d h") % {"n": seconds // 3600}
+    if seconds >= 60:
+        return gettext("%(n)d min") % {"n": seconds // 60}
+    return gettext("now")
