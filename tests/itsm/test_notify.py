@@ -1,4 +1,3 @@
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
@@ -6,7 +5,6 @@ from django.core import mail
 from django.utils import timezone, translation
 
 from itsm import notify
-from itsm.celery import app as celery_app
 from itsm.models import Notification
 from itsm.testing import make_incident
 
@@ -66,32 +64,32 @@ def test_mail_goes_out_after_commit(db, rita, alice, django_capture_on_commit_ca
     assert row.email_state == Notification.Email.SENT
 
 
-@contextmanager
-def unreachable_broker():
-    """Point Celery at a port where nothing listens, as when Redis is down."""
-    conf = celery_app.conf
-    saved = {
-        key: conf.get(key)
-        for key in ("broker_url", "broker_connection_timeout", "task_always_eager")
-    }
-    conf.update(
-        broker_url="redis://127.0.0.1:1/0", broker_connection_timeout=1, task_always_eager=False
-    )
-    celery_app.pool.force_close_all()
-    celery_app.__dict__.pop("pool", None)
-    try:
-        yield
-    finally:
-        conf.update(saved)
-        celery_app.__dict__.pop("pool", None)
+@pytest.fixture
+def unreachable_broker(monkeypatch):
+    """Tasks go to a broker port where nothing listens, as when Redis is down (a second
+    Celery app, so the project's app and its connection pools stay untouched)."""
+    from celery import Celery
+
+    from itsm import tasks
+
+    down = Celery("down", broker="redis://127.0.0.1:1/0", set_as_current=False)
+    down.conf.broker_connection_timeout = 1
+    down.conf.broker_connection_retry = False
+
+    def send(args=None, kwargs=None, **options):
+        return down.send_task(tasks.deliver_notifications.name, args=args, kwargs=kwargs, **options)
+
+    monkeypatch.setattr(tasks.deliver_notifications, "apply_async", send)
+    yield
+    down.close()
 
 
 def test_a_row_queued_while_the_broker_is_down_is_mailed_by_the_sweep(
-    db, rita, alice, django_capture_on_commit_callbacks
+    db, rita, alice, django_capture_on_commit_callbacks, unreachable_broker
 ):
     incident = make_incident(requester=rita)
     Notification.objects.update(email_state=Notification.Email.SKIPPED)  # only ours below
-    with unreachable_broker(), django_capture_on_commit_callbacks(execute=True):
+    with django_capture_on_commit_callbacks(execute=True):
         row = send(incident, [rita], actor=alice)[0]
     row.refresh_from_db()
     assert row.email_state == Notification.Email.PENDING
