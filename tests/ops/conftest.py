@@ -30,7 +30,12 @@ def clean_env(tmp_path):
     (nor its ``_FILE`` twin), with ``ITSM_VAR_DIR`` in a temporary folder, plus ``values``."""
 
     def build(**values: str) -> dict[str, str]:
-        dropped = set(MAKE_VARIABLES) | {"CELERY_BROKER_URL", "DJANGO_SETTINGS_MODULE"}
+        # DJANGO_ALLOW_ASYNC_UNSAFE: set by the browser tests' session fixture while it runs.
+        dropped = set(MAKE_VARIABLES) | {
+            "CELERY_BROKER_URL",
+            "DJANGO_SETTINGS_MODULE",
+            "DJANGO_ALLOW_ASYNC_UNSAFE",
+        }
         for name in settings_variables() | {"CELERY_BROKER_URL"}:
             dropped |= {name, f"{name}_FILE"}
         env = {key: value for key, value in os.environ.items() if key not in dropped}
