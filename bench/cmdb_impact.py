@@ -159,7 +159,10 @@ def use_bench_database(fresh: bool) -> str:
 
 
 def fingerprint(cis: int, relationships: int, seed: int) -> str:
-    return f"bench.cmdb_impact generator={GENERATOR} cis={cis} relationships={relationships} seed={seed}"
+    return (
+        f"bench.cmdb_impact generator={GENERATOR} cis={cis} "
+        f"relationships={relationships} seed={seed}"
+    )
 
 
 def stored_fingerprint() -> str:

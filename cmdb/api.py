@@ -57,7 +57,7 @@ class CIClassViewSet(viewsets.ModelViewSet):
     serializer_class = CIClassSerializer
     permission_classes = [CMDBPermission]
     write_roles = ADMIN_ROLES
-    pagination_class = None
+    ordering = ["label", "id"]
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def perform_destroy(self, instance):

@@ -165,6 +165,10 @@ class _Parser:
     def parse(self, line: int, raw: dict[str, str]) -> _Row:
         get = {name: (raw.get(name) or "").strip() for name in self.header}
         errors: list[RowError] = []
+        for column, value in get.items():
+            if "\x00" in value:
+                errors.append(RowError(line, column, _("Text cannot contain NUL characters.")))
+                get[column] = value.replace("\x00", "")
 
         def error(column: str, message) -> None:
             errors.append(RowError(line, column, str(message)))

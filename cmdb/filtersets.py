@@ -9,6 +9,8 @@ import django_filters
 from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from .models import CI, Relationship
 
@@ -142,6 +144,7 @@ class RelationshipFilterSet(django_filters.FilterSet):
         model = Relationship
         fields = ["source", "target", "type", "ci"]
 
+    @extend_schema_field(OpenApiTypes.INT)
     def filter_ci(self, queryset, name, values):
         if not values:
             return queryset

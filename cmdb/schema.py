@@ -109,11 +109,19 @@ def attribute_errors(schema, attributes) -> dict[str, list[str]]:
     """``{"attributes.<name>": [messages]}`` for ``attributes`` against ``schema``."""
     if not isinstance(attributes, dict):
         return {"attributes": [_("Attributes must be a JSON object.")]}
+    if _has_nul(attributes):
+        return {"attributes": [_("Text cannot contain NUL characters.")]}
     if not schema:
         return {}
     validator = Draft202012Validator(schema, format_checker=FORMAT_CHECKER)
     errors: dict[str, list[str]] = defaultdict(list)
-    for error in sorted(validator.iter_errors(attributes), key=lambda e: list(e.absolute_path)):
+    try:
+        found = sorted(validator.iter_errors(attributes), key=lambda e: list(e.absolute_path))
+    except Exception as exc:  # e.g. a $ref the schema cannot resolve: the class is broken
+        return {
+            "attributes": [_("The class's schema cannot be applied: %(error)s") % {"error": exc}]
+        }
+    for error in found:
         keys, message = _message(error)
         for key in keys or ["attributes"]:
             if message not in errors[key]:
@@ -121,8 +129,20 @@ def attribute_errors(schema, attributes) -> dict[str, list[str]]:
     return dict(errors)
 
 
+def _has_nul(value) -> bool:
+    """PostgreSQL's jsonb cannot store U+0000 in strings (nor in keys)."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(item) for item in value)
+    return False
+
+
 def schema_properties(schema) -> list[dict]:
-    """The documented top-level attributes of ``schema``, for help texts and forms."""
+    """The documented top-level attributes of ``schema``, required first, then by title (a
+    jsonb column does not keep the order the schema was written in)."""
     if not isinstance(schema, dict):
         return []
     required = set(schema.get("required") or ())
@@ -140,4 +160,4 @@ def schema_properties(schema) -> list[dict]:
                 "required": name in required,
             }
         )
-    return rows
+    return sorted(rows, key=lambda row: (not row["required"], row["title"].lower()))

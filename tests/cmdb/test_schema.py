@@ -126,3 +126,9 @@ def test_a_new_class_validates_its_cis(db):
     assert services.create_ci(
         actor=None, name="prn-01", ci_class=ci_class, attributes={"colour": True}
     )
+
+
+def test_nul_characters_are_refused_before_they_reach_the_database():
+    assert attribute_errors({}, {"os": "Linux\x00"}) == {
+        "attributes": ["Text cannot contain NUL characters."]
+    }
