@@ -77,7 +77,14 @@ def _after(fields, values, *, reverse: bool) -> Q:
                 prior = parse_datetime(prior)
             step &= Q(**{prior_name: prior})
         condition |= step
-    return condition
+    # The same rows, with a plain range on the first field that an index can seek to (the OR
+    # chain alone makes PostgreSQL scan from the start of the index).
+    first, desc = fields[0]
+    value = values[0]
+    if isinstance(value, str) and first.endswith("_at"):
+        value = parse_datetime(value)
+    bound = "lte" if desc != reverse else "gte"
+    return Q(**{f"{first}__{bound}": value}) & condition
 
 
 def paginate(queryset, ordering, *, cursor: str | None, size: int) -> Page:
