@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from itsm.services import Changes, _diff, _refresh, _write, audit_value
+from itsm.services import Changes, audit_value, diff_fields, refresh_from_locked, write_versioned
 from itsm.workflow import StaleVersion
 
 from .models import CI, CIEvent, Relationship
@@ -88,15 +88,15 @@ def update_ci(ci: CI, values: Mapping[str, Any], *, actor, version: int | None =
         raise StaleVersion(
             _("Someone else changed this CI since you loaded it; reload it and try again.")
         )
-    _refresh(ci, locked)
-    changes = _diff(ci, values)
+    refresh_from_locked(ci, locked)
+    changes = diff_fields(ci, values)
     if not changes:
         return {}
     candidate = CI.objects.get(pk=ci.pk)
     for name, value in values.items():
         setattr(candidate, name, value)
     _check(candidate)
-    _write(
+    write_versioned(
         ci,
         {CI._meta.get_field(name).attname: new for name, (_old, new) in changes.items()},
         expected_version=locked.version,

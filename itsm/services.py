@@ -72,7 +72,9 @@ def create_ticket(model: type[TicketBase], *, actor, **fields) -> TicketBase:
     return ticket
 
 
-def _write(ticket: TicketBase, values: Mapping[str, Any], *, expected_version: int) -> None:
+def write_versioned(
+    ticket: TicketBase, values: Mapping[str, Any], *, expected_version: int
+) -> None:
     """Compare-and-set on ``(pk, version)``: a stale version changes nothing (409)."""
     now = timezone.now()
     updated = (
@@ -88,7 +90,8 @@ def _write(ticket: TicketBase, values: Mapping[str, Any], *, expected_version: i
     ticket.version = expected_version + 1
 
 
-def _diff(ticket: TicketBase, values: Mapping[str, Any]) -> Changes:
+def diff_fields(ticket: TicketBase, values: Mapping[str, Any]) -> Changes:
+    """``{field: (old, new)}`` for the values that differ from the instance (ids for FKs)."""
     changes: Changes = {}
     for name, new in values.items():
         field = ticket._meta.get_field(name)
@@ -125,12 +128,12 @@ def update_ticket(
     locked = type(ticket).objects.select_for_update().get(pk=ticket.pk)
     if version is not None and locked.version != version:
         raise StaleVersion()
-    _refresh(ticket, locked)
+    refresh_from_locked(ticket, locked)
     _validate(ticket, values)
-    changes = _diff(ticket, values)
+    changes = diff_fields(ticket, values)
     if not changes:
         return {}
-    _write(
+    write_versioned(
         ticket,
         {ticket._meta.get_field(n).attname: new for n, (_o, new) in changes.items()},
         expected_version=locked.version,
@@ -161,7 +164,7 @@ def transition(
     locked = type(ticket).objects.select_for_update().get(pk=ticket.pk)
     if version is not None and locked.version != version:
         raise StaleVersion()
-    _refresh(ticket, locked)
+    refresh_from_locked(ticket, locked)
     workflow.check(ticket.state, to)
     missing = {
         name: [_("This field is required to move to %(state)s.") % {"state": to}]
@@ -175,9 +178,9 @@ def transition(
     if milestone:
         values[milestone] = timezone.now()
     _validate(ticket, values)
-    changes = {"state": (ticket.state, to), **_diff(ticket, values)}
+    changes = {"state": (ticket.state, to), **diff_fields(ticket, values)}
     attnames = {ticket._meta.get_field(n).attname: new for n, (_o, new) in changes.items()}
-    _write(ticket, attnames, expected_version=locked.version)
+    write_versioned(ticket, attnames, expected_version=locked.version)
     record_events(ticket, changes, actor=actor)
     ticket_changed.send(
         sender=type(ticket), ticket=ticket, actor=actor, changes=changes, created=False
@@ -185,7 +188,7 @@ def transition(
     return changes
 
 
-def _refresh(ticket: TicketBase, locked: TicketBase) -> None:
+def refresh_from_locked(ticket: TicketBase, locked: TicketBase) -> None:
     """Bring the caller's instance up to the locked row (someone may have written since)."""
     for field in ticket._meta.concrete_fields:
         setattr(ticket, field.attname, getattr(locked, field.attname))
