@@ -140,13 +140,7 @@ class RelationshipForm(forms.Form):
         )
 
     def clean_other(self) -> CI:
-        value = self.cleaned_data["other"].strip()
-        match = re.search(r"#(\d+)\s*$", value)
-        if match:
-            other = CI.objects.filter(pk=int(match.group(1))).first()
-        else:
-            matches = list(CI.objects.filter(name__iexact=value)[:2])
-            other = matches[0] if len(matches) == 1 else None
+        other = find_ci(self.cleaned_data["other"])
         if other is None:
             raise ValidationError(_("Pick a CI from the list (several CIs may share a name)."))
         return other
@@ -174,3 +168,56 @@ class ImportForm(forms.Form):
         required=False,
         widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
     )
+
+
+def ci_label(ci: CI) -> str:
+    """How a CI reads in a type-ahead box: ``name · class · #id`` (the id settles homonyms)."""
+    return f"{ci.name} · {ci.ci_class.label} · #{ci.pk}"
+
+
+def find_ci(value: str) -> CI | None:
+    """The CI a type-ahead value names: by its ``#id`` suffix, else by a unique exact name."""
+    value = (value or "").strip()
+    match = re.search(r"#(\d+)\s*$", value)
+    if match:
+        return CI.objects.filter(pk=int(match.group(1))).first()
+    matches = list(CI.objects.filter(name__iexact=value)[:2])
+    return matches[0] if len(matches) == 1 else None
+
+
+class CIPickerField(forms.CharField):
+    """A CI chosen by typing (``cmdb:ci_lookup`` fills a ``<datalist>``), not a ``<select>`` of
+    the whole CMDB: pages that pick a CI stay fast with a hundred thousand of them."""
+
+    def __init__(self, *, lookup_url: str, datalist: str = "ci-options", **kwargs):
+        kwargs.setdefault("max_length", 300)
+        super().__init__(**kwargs)
+        self.widget.attrs.update(
+            {
+                "class": "form-control",
+                "list": datalist,
+                "autocomplete": "off",
+                "hx-get": lookup_url,
+                "hx-trigger": "input changed delay:250ms",
+                "hx-target": f"#{datalist}",
+            }
+        )
+
+    def prepare_value(self, value):
+        if isinstance(value, int):
+            value = CI.objects.select_related("ci_class").filter(pk=value).first()
+        return ci_label(value) if isinstance(value, CI) else value
+
+    def clean(self, value):
+        text = super().clean(value)
+        if not text:
+            return None
+        ci = find_ci(text)
+        if ci is None:
+            raise ValidationError(_("Pick a CI from the list (several CIs may share a name)."))
+        return ci
+
+    def has_changed(self, initial, data) -> bool:
+        initial_pk = initial.pk if isinstance(initial, CI) else initial
+        found = find_ci(data) if data else None
+        return (found.pk if found else None) != initial_pk

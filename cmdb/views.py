@@ -295,8 +295,9 @@ def relationship_delete(request, pk, relationship_id):
 
 @role_required(*READ_ROLES)
 def ci_lookup(request):
-    """``<option>``s for the "other CI" box of the relationship form (htmx)."""
-    term = request.GET.get("other", "").strip()
+    """``<option>``s for a CI type-ahead box (``other`` on the relationship form, ``ci`` on
+    ticket forms), through htmx."""
+    term = (request.GET.get("other") or request.GET.get("ci") or "").strip()
     options = CI.objects.none()
     if len(term) >= 2:
         options = CI.objects.filter(name__icontains=term)

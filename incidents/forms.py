@@ -1,7 +1,9 @@
 from django import forms
+from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Team, User
+from cmdb.forms import CIPickerField
 from cmdb.models import CI
 
 from .models import Incident
@@ -12,6 +14,12 @@ class IncidentForm(forms.ModelForm):
     """The fields an agent edits on the desk (state moves have their own forms)."""
 
     version = forms.IntegerField(widget=forms.HiddenInput)
+    ci = CIPickerField(
+        label=_("Configuration item"),
+        required=False,
+        lookup_url=reverse_lazy("cmdb:ci_lookup"),
+        help_text=_("Type a name and pick the CI."),
+    )
 
     class Meta:
         model = Incident
@@ -37,7 +45,6 @@ class IncidentForm(forms.ModelForm):
         )
         self.fields["assignment_group"].queryset = Team.objects.order_by("name")
         self.fields["service"].queryset = CI.objects.services().order_by("name")
-        self.fields["ci"].queryset = CI.objects.active().select_related("ci_class")
         if self.instance.pk:
             self.fields["version"].initial = self.instance.version
         for field in self.fields.values():

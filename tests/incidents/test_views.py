@@ -239,3 +239,44 @@ def test_the_breaching_soon_queue_is_sorted_by_due_time_and_pages(db, client, al
     numbers = [i.number for i in response.context["page"].rows]
     expected = [incidents[1].number, incidents[2].number, incidents[0].number]
     assert numbers[:3] == expected
+
+
+def test_the_ci_is_picked_by_typing_not_from_a_list_of_the_whole_cmdb(db, client, alice):
+    from cmdb.models import CI, CIClass
+
+    server = CI.objects.create(name="srv-mail-01", ci_class=CIClass.objects.get(name="server"))
+    incident = make_incident()
+    client.force_login(alice)
+    page = client.get(detail(incident)).content.decode()
+    assert "srv-mail-01" not in page  # no <option> per CI
+    assert 'list="ci-options"' in page
+    options = client.get(reverse("cmdb:ci_lookup"), {"ci": "mail"}).content.decode()
+    assert f"#{server.pk}" in options
+    client.post(
+        reverse("incidents:incident_update", args=[incident.number]),
+        {
+            "title": incident.title,
+            "impact": 3,
+            "urgency": 3,
+            "version": incident.version,
+            "ci": f"srv-mail-01 · Server · #{server.pk}",
+        },
+    )
+    incident.refresh_from_db()
+    assert incident.ci == server
+    page = client.get(detail(incident)).content.decode()
+    assert f"srv-mail-01 · Server · #{server.pk}" in page
+    response = client.post(
+        reverse("incidents:incident_update", args=[incident.number]),
+        {
+            "title": incident.title,
+            "impact": 3,
+            "urgency": 3,
+            "version": incident.version,
+            "ci": "no such thing",
+        },
+        HTTP_HX_REQUEST="true",
+    )
+    assert "ci" in response.context["form"].errors
+    incident.refresh_from_db()
+    assert incident.ci == server
