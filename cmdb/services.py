@@ -10,13 +10,18 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from itsm.services import Changes, audit_value, diff_fields, refresh_from_locked, write_versioned
+from itsm.services import (
+    Changes,
+    diff_fields,
+    record_events,
+    refresh_from_locked,
+    write_versioned,
+)
 from itsm.workflow import StaleVersion
 
-from .models import CI, CIEvent, Relationship
+from .models import CI, Relationship
 
 # Fields a caller may set on a CI (``version`` and timestamps are the service's).
 EDITABLE_FIELDS = (
@@ -31,15 +36,6 @@ EDITABLE_FIELDS = (
     "description",
     "attributes",
 )
-
-
-def record_ci_events(ci: CI, changes: Changes, *, actor) -> None:
-    """One ``CIEvent`` per changed field: ``itsm.services.record_events`` for a CI."""
-    now = timezone.now()
-    CIEvent.objects.bulk_create(
-        CIEvent(ci=ci, at=now, actor=actor, field=name, old=audit_value(old), new=audit_value(new))
-        for name, (old, new) in changes.items()
-    )
 
 
 def _check(ci: CI) -> None:
@@ -71,7 +67,7 @@ def create_ci(*, actor, **fields) -> CI:
     ci = CI(**fields)
     _check(ci)
     ci.save(force_insert=True)
-    record_ci_events(ci, {"created": (None, ci.name)}, actor=actor)
+    record_events(ci, {"created": (None, ci.name)}, actor=actor)
     return ci
 
 
@@ -102,7 +98,7 @@ def update_ci(ci: CI, values: Mapping[str, Any], *, actor, version: int | None =
         expected_version=locked.version,
     )
     ci._state.fields_cache.clear()
-    record_ci_events(ci, changes, actor=actor)
+    record_events(ci, changes, actor=actor)
     return changes
 
 
@@ -146,8 +142,8 @@ def relate(source: CI, target: CI, type: str, *, actor) -> Relationship:
     except IntegrityError as exc:  # a concurrent request created it first
         raise duplicate from exc
     value = _relationship_value(relationship)
-    record_ci_events(source, {"relationship": (None, value)}, actor=actor)
-    record_ci_events(target, {"relationship": (None, value)}, actor=actor)
+    record_events(source, {"relationship": (None, value)}, actor=actor)
+    record_events(target, {"relationship": (None, value)}, actor=actor)
     return relationship
 
 
@@ -157,5 +153,5 @@ def unrelate(relationship: Relationship, *, actor) -> None:
     value = _relationship_value(relationship)
     source, target = relationship.source, relationship.target
     relationship.delete()
-    record_ci_events(source, {"relationship": (value, None)}, actor=actor)
-    record_ci_events(target, {"relationship": (value, None)}, actor=actor)
+    record_events(source, {"relationship": (value, None)}, actor=actor)
+    record_events(target, {"relationship": (value, None)}, actor=actor)

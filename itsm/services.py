@@ -35,11 +35,14 @@ def field_value(ticket: TicketBase, name: str):
     return getattr(ticket, field.attname)
 
 
-def record_events(ticket: TicketBase, changes: Changes, *, actor, internal: bool = False) -> None:
+def record_events(owner, changes: Changes, *, actor, internal: bool = False) -> None:
+    """One audit row per change in ``owner.events`` (a ticket's, a CI's...): the rows point
+    at ``owner`` through whatever foreign key that trail declares."""
     now = timezone.now()
-    ticket.events.model.objects.bulk_create(
-        ticket.events.model(
-            ticket=ticket,
+    trail = owner.events
+    trail.model.objects.bulk_create(
+        trail.model(
+            **{trail.field.name: owner},
             at=now,
             actor=actor,
             field=name,
