@@ -11,12 +11,13 @@ from rest_framework.response import Response
 from accounts.models import Team, User
 from cmdb.models import CI
 from itsm import services as kernel
-from itsm.api import TicketViewSet
+from itsm.api import ChoiceLabelField, TicketViewSet
 from itsm.permissions import is_staff_member
 
 from . import permissions, services
 from .filtersets import IncidentFilter
 from .models import Incident
+from .workflow import Priority, State
 
 # Fields nobody writes directly: computed, or changed only through transition/.
 COMPUTED = {
@@ -49,8 +50,8 @@ class IncidentSerializer(serializers.ModelSerializer):
     parent = serializers.SlugRelatedField(
         slug_field="number", queryset=Incident.objects.all(), required=False, allow_null=True
     )
-    state_display = serializers.CharField(source="get_state_display", read_only=True)
-    priority_display = serializers.CharField(source="get_priority_display", read_only=True)
+    state_display = ChoiceLabelField(State.choices, source="state")
+    priority_display = ChoiceLabelField(Priority.choices, source="priority")
     watchers = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
     version = serializers.IntegerField(required=False)
 

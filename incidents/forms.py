@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Team, User
 from cmdb.forms import CIPickerField
 from cmdb.models import CI
+from itsm.forms import Select, load_choices
 
 from .models import Incident
 from .workflow import HoldReason, ResolutionCode, State
@@ -34,7 +35,11 @@ class IncidentForm(forms.ModelForm):
             "ci",
             "major",
         ]
-        widgets = {"description": forms.Textarea(attrs={"rows": 5})}
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 5}),
+            **dict.fromkeys(["impact", "urgency", "assignment_group", "assignee"], Select),
+            "service": Select,
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -45,6 +50,7 @@ class IncidentForm(forms.ModelForm):
         )
         self.fields["assignment_group"].queryset = Team.objects.order_by("name")
         self.fields["service"].queryset = CI.objects.services().order_by("name")
+        load_choices(*(self.fields[name] for name in ("assignee", "assignment_group", "service")))
         if self.instance.pk:
             self.fields["version"].initial = self.instance.version
         for field in self.fields.values():

@@ -46,6 +46,25 @@ def exception_handler(exc, context):
 # --- Serializers for the shared sub-resources
 
 
+class ChoiceLabelField(serializers.CharField):
+    """The label of a choice field's value in the caller's language (``state`` → ``"In
+    progress"``).
+
+    Reads the choices directly: ``get_FOO_display`` translates every label of the field on each
+    call, and DRF inspects a method's signature for every row, which on a page of 50 rows cost
+    the incident list a fifth of its time.
+    """
+
+    def __init__(self, choices, **kwargs):
+        self.labels = dict(choices)
+        kwargs["read_only"] = True
+        super().__init__(**kwargs)
+
+    def to_representation(self, value):
+        label = self.labels.get(value)
+        return str(value) if label is None else str(label)
+
+
 class CommentSerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
     body = serializers.CharField(max_length=50_000, trim_whitespace=True)

@@ -1,5 +1,7 @@
 """Markdown rendered through an allow-list sanitiser: no script runs, ever (SPEC §2)."""
 
+import threading
+
 import markdown as md
 import nh3
 from django.utils.safestring import SafeString, mark_safe
@@ -49,9 +51,23 @@ ALLOWED_ATTRIBUTES = {
 URL_SCHEMES = {"http", "https", "mailto"}
 
 
+EXTENSIONS = ["fenced_code", "tables", "sane_lists", "nl2br"]
+# Building a converter (loading its extensions) costs more than converting a short comment, and a
+# timeline renders dozens of them: each thread keeps one converter and resets it between texts
+# (a converter is not thread-safe, hence one per thread).
+_local = threading.local()
+
+
+def _converter() -> md.Markdown:
+    converter = getattr(_local, "converter", None)
+    if converter is None:
+        converter = _local.converter = md.Markdown(extensions=EXTENSIONS)
+    return converter
+
+
 def render_markdown(text: str) -> SafeString:
     """HTML for ``text`` (Markdown): links open safely, raw HTML is neutralised."""
-    html = md.markdown(text or "", extensions=["fenced_code", "tables", "sane_lists", "nl2br"])
+    html = _converter().reset().convert(text or "")
     clean = nh3.clean(
         html,
         tags=ALLOWED_TAGS,

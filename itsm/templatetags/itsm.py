@@ -1,3 +1,5 @@
+import functools
+
 from django import template
 from django.utils.translation import gettext as _
 
@@ -115,8 +117,10 @@ def first_url(*names: str) -> str:
 
 
 @register.simple_tag
+@functools.cache
 def itsm_version() -> str:
-    """The installed version of the product (``pyproject.toml``), or ``""``."""
+    """The installed version of the product (``pyproject.toml``), or ``""``; read once per
+    process (the package metadata lookup walks ``sys.path``)."""
     from importlib.metadata import PackageNotFoundError, version
 
     try:

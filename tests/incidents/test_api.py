@@ -206,6 +206,22 @@ def test_priority_follows_impact_and_urgency(db, api, alice):
     assert "priority" in refused.json()
 
 
+@pytest.mark.parametrize(
+    ("language", "state", "priority"),
+    [("en", "In progress", "2 - High"), ("fr", "En cours", "2 - Haute")],
+)
+def test_labels_come_in_the_callers_language(db, api, alice, language, state, priority):
+    incident = make_incident(impact=1, urgency=2)
+    services.change_state(incident, "in_progress", actor=alice)
+    api.as_(alice)
+    for body in (
+        api.get(url(incident), HTTP_ACCEPT_LANGUAGE=language).json(),
+        api.get("/api/v1/incidents/", HTTP_ACCEPT_LANGUAGE=language).json()["results"][0],
+    ):
+        assert (body["state"], body["state_display"]) == ("in_progress", state)
+        assert (body["priority"], body["priority_display"]) == (2, priority)
+
+
 def test_assigning_notifies_the_assignee(db, api, alice, bob):
     incident = make_incident()
     api.as_(alice).patch(url(incident), {"assignee": bob.pk}, format="json")

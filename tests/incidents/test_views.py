@@ -62,6 +62,57 @@ def test_the_list_page_query_count_does_not_grow_with_its_size(
     assert response.content.decode().count('class="ticket-link') == 41
 
 
+@pytest.mark.parametrize("queue", ["team", "open"])
+def test_each_queue_costs_the_same_queries_for_one_row_or_forty(
+    db, client, alice, queue, django_assert_max_num_queries
+):
+    client.force_login(alice)
+    team = alice.teams.get()
+    make_incident(assignment_group=team)
+    with django_assert_max_num_queries(9):
+        client.get(reverse("incidents:incident_list"), {"queue": queue})
+    for i in range(40):
+        make_incident(title=f"row {i}", assignment_group=team)
+    with django_assert_max_num_queries(9):
+        response = client.get(reverse("incidents:incident_list"), {"queue": queue})
+    assert response.content.decode().count('class="ticket-link') == 41
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        ("en", ["1 - Critical", "In progress", "Select {number}", "Major"]),
+        ("fr", ["1 - Critique", "En cours", "Sélectionner {number}", "Majeur"]),
+    ],
+)
+def test_a_list_row_shows_its_cells_in_the_agents_language(db, client, alice, language, words):
+    from cmdb.models import CI, CIClass
+
+    business, _ = CIClass.objects.get_or_create(
+        name="business_service", defaults={"label": "Business service"}
+    )
+    incident = make_incident(
+        title="Mail <down>",
+        impact=1,
+        urgency=1,
+        major=True,
+        service=CI.objects.create(name="Email service", ci_class=business),
+        assignment_group=alice.teams.get(),
+    )
+    services.take(incident, actor=alice)
+    alice.language = language
+    alice.save(update_fields=["language"])
+    client.force_login(alice)
+    html = client.get(reverse("incidents:incident_list"), {"queue": "open"}).content.decode()
+    row = html[html.index(f'data-number="{incident.number}"') :].split("</tr>")[0]
+    for word in words:
+        assert word.format(number=incident.number) in row
+    assert "Mail &lt;down&gt;" in row  # escaped, never raw
+    assert f'href="/desk/incidents/{incident.number}/"' in row
+    assert "Email service" in row and str(alice) in row and alice.teams.get().name in row
+    assert 'class="badge priority-1"' in row
+
+
 def test_the_list_pages_with_a_cursor(db, client, alice):
     for i in range(55):
         make_incident(title=f"page {i}")

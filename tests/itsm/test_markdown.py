@@ -112,3 +112,24 @@ def test_markdown_still_renders_what_people_write():
 def test_empty_text_renders_nothing():
     assert render_markdown("") == ""
     assert render_markdown(None) == ""
+
+
+def test_one_text_leaves_nothing_behind_for_the_next():
+    # The converter is reused: a link reference defined in one comment must not resolve in
+    # the next one (another ticket, maybe another user's).
+    first = render_markdown("See [the runbook][rb].\n\n[rb]: https://wiki.example.com/secret")
+    assert 'href="https://wiki.example.com/secret"' in first
+    second = render_markdown("Read [the runbook][rb].")
+    assert "wiki.example.com" not in second
+    assert "[the runbook][rb]" in second
+
+
+def test_each_thread_renders_with_its_own_converter():
+    from concurrent.futures import ThreadPoolExecutor
+
+    texts = [f"**item {n}**\n\n[r{n}]: https://example.com/{n}\n\n[link][r{n}]" for n in range(40)]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(render_markdown, texts))
+    for n, html in enumerate(results):
+        assert f"<strong>item {n}</strong>" in html
+        assert f'href="https://example.com/{n}"' in html
