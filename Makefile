@@ -67,7 +67,8 @@ bench: install
 	DEBUG=0 SECRET_KEY=bench-only-not-secret ALLOWED_HOSTS=localhost SECURE_SSL_REDIRECT=0 \
 	  $(PY) manage.py collectstatic --noinput -v 0
 	DEBUG=0 SECRET_KEY=bench-only-not-secret ALLOWED_HOSTS=localhost SECURE_SSL_REDIRECT=0 \
-	  DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) -m bench incidents $(BENCH_ARGS)
+	  DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
+	  $(PY) -m bench incidents $(BENCH_ARGS)
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) -m bench cmdb
 
 clean:

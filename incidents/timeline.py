@@ -7,6 +7,7 @@ from django.core.exceptions import FieldDoesNotExist
 
 from accounts.models import Team, User
 from cmdb.models import CI
+from itsm.markdown import render_markdown_many
 
 from .models import Incident
 
@@ -26,6 +27,7 @@ class Entry:
     old: object = None
     new: object = None
     body: str = ""
+    html: str = ""  # the body rendered (Markdown, sanitised)
 
 
 def timeline(incident: Incident, *, internal: bool) -> list[Entry]:
@@ -62,6 +64,9 @@ def timeline(incident: Incident, *, internal: bool) -> list[Entry]:
             )
         )
     entries.sort(key=lambda e: e.at)
+    written = [entry for entry in entries if entry.body]
+    for entry, html in zip(written, render_markdown_many([e.body for e in written]), strict=True):
+        entry.html = html
     return entries
 
 

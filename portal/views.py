@@ -31,6 +31,7 @@ from incidents.workflow import State
 from itsm import services as kernel
 from itsm.attachments import UploadRefused, UploadTooLarge, download_response
 from itsm.extensions import panels_for
+from itsm.markdown import render_markdown_many
 from itsm.pagination import paginate
 from itsm.permissions import STAFF_ROLES, get_visible_or_404, has_role
 from itsm.workflow import Conflict
@@ -176,6 +177,7 @@ class Entry:
     by_staff: bool
     by_you: bool
     body: str = ""
+    html: str = ""  # the body rendered (Markdown, sanitised)
     status: PlainState | None = None
 
 
@@ -220,6 +222,9 @@ def public_conversation(incident: Incident, user) -> list[Entry]:
         if e.field == "state" and e.new
     ]
     entries.sort(key=lambda entry: entry.at)
+    replies = [entry for entry in entries if entry.kind == "comment"]
+    for entry, html in zip(replies, render_markdown_many([e.body for e in replies]), strict=True):
+        entry.html = html
     return entries
 
 

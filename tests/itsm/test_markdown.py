@@ -1,8 +1,9 @@
+import uuid
 from html.parser import HTMLParser
 
 import pytest
 
-from itsm.markdown import render_markdown
+from itsm.markdown import render_markdown, render_markdown_many
 
 XSS = [
     "<script>alert(1)</script>",
@@ -133,3 +134,58 @@ def test_each_thread_renders_with_its_own_converter():
     for n, html in enumerate(results):
         assert f"<strong>item {n}</strong>" in html
         assert f'href="https://example.com/{n}"' in html
+
+
+# --- The rendering cache
+
+
+@pytest.fixture
+def renders(monkeypatch):
+    """Counts the texts actually rendered (not served from the cache)."""
+    from itsm import markdown
+
+    seen = []
+    real = markdown._render
+
+    def counting(text):
+        seen.append(text)
+        return real(text)
+
+    monkeypatch.setattr(markdown, "_render", counting)
+    return seen
+
+
+def test_a_text_is_rendered_once_then_served_from_the_cache(renders):
+    texts = [f"**reply {uuid.uuid4()}**", "", f"<script>alert({uuid.uuid4().int})</script>"]
+    first = render_markdown_many(texts)
+    assert renders == [texts[0], texts[2]]
+    assert "<strong>reply" in first[0] and first[1] == "" and "<script" not in first[2]
+    again = render_markdown_many(texts)
+    assert renders == [texts[0], texts[2]]  # nothing more rendered
+    assert again == first
+
+
+def test_a_new_rendering_rule_never_reads_html_made_under_the_old_one(renders, monkeypatch):
+    from itsm import markdown
+
+    text = f"_rule {uuid.uuid4()}_"
+    render_markdown(text)
+    monkeypatch.setattr(markdown, "_PREFIX", markdown._PREFIX.replace("md:", "md-next:"))
+    render_markdown(text)
+    assert renders == [text, text]
+
+
+def test_a_failing_cache_costs_speed_never_the_page(renders, monkeypatch):
+    from itsm import markdown
+
+    class Down:
+        def get_many(self, keys):
+            raise ConnectionError("cache down")
+
+        def set_many(self, *args, **kwargs):
+            raise AssertionError("nothing is written after a failed read")
+
+    monkeypatch.setattr(markdown, "cache", Down())
+    text = f"**down {uuid.uuid4()}**"
+    assert "<strong>down" in render_markdown_many([text, text])[1]
+    assert renders == [text]
