@@ -129,7 +129,14 @@ def ensure_history(numbers: list[str]) -> None:
                 "INSERT INTO incidents_incidentcomment (ticket_id, body, internal, created_at,"
                 " author_id) VALUES (%s, %s, %s, %s, %s)",
                 [
-                    (ticket, COMMENT % n, n % 3 == 2, next(moments), agent if n % 2 else requester)
+                    # Every third entry is an agent's internal note; replies alternate.
+                    (
+                        ticket,
+                        COMMENT % n,
+                        n % 3 == 2,
+                        next(moments),
+                        agent if n % 2 or n % 3 == 2 else requester,
+                    )
                     for n in range(12)
                 ],
             )
