@@ -295,7 +295,8 @@ def _get(request, number) -> Incident:
 
 
 def _detail_context(request, incident, **extra) -> dict:
-    children = incident.children.only("number", "title", "state").order_by("number")
+    # ``parent`` too: the related manager sets it on each child, which reads the column.
+    children = incident.children.only("number", "title", "state", "parent").order_by("number")
     related = (
         Incident.objects.filter(ci=incident.ci_id)
         .exclude(pk=incident.pk)

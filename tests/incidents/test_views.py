@@ -113,6 +113,37 @@ def test_a_list_row_shows_its_cells_in_the_agents_language(db, client, alice, la
     assert 'class="badge priority-1"' in row
 
 
+def test_the_ticket_page_costs_the_same_queries_for_a_short_or_a_long_history(
+    db, client, alice, bob, django_assert_max_num_queries
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from itsm.services import add_attachment, watch
+
+    def queries(incident) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(detail(incident)).status_code == 200
+        return len(captured)
+
+    client.force_login(alice)
+    short = make_incident()
+    long = make_incident()
+    for n in range(15):
+        services.comment(long, actor=alice, body=f"**reply {n}**", internal=n % 3 == 0)
+        services.assign(long, actor=alice, assignee=bob if n % 2 else alice, group=bob.teams.get())
+        make_incident(title=f"child {n}", parent=long)
+        add_attachment(long, actor=alice, upload=SimpleUploadedFile(f"log{n}.txt", b"x"))
+    services.change_state(long, "in_progress", actor=alice)
+    watch(long, bob, actor=alice)
+    queries(short), queries(long)  # warm the caches (Markdown, sessions)
+    # At most one more query per kind of name its events show (people, teams, CIs).
+    assert queries(long) <= queries(short) + 3
+    with django_assert_max_num_queries(16):
+        client.get(detail(long))
+
+
 def test_the_list_pages_with_a_cursor(db, client, alice):
     for i in range(55):
         make_incident(title=f"page {i}")
