@@ -285,10 +285,12 @@ def _reason(exc) -> str:
 
 
 def _get(request, number) -> Incident:
+    # Three joins: with the service, CI and parent as well, compiling and planning the query
+    # cost 4 ms more than reading those three (when set) by primary key afterwards.
     return get_visible_or_404(
-        Incident.objects.select_related(
-            "requester", "assignee", "assignment_group", "service", "ci", "parent"
-        ).defer(*Incident.SEARCH_COLUMNS),
+        Incident.objects.select_related("requester", "assignee", "assignment_group").defer(
+            *Incident.SEARCH_COLUMNS
+        ),
         request.user,
         number=number,
     )
