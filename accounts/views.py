@@ -1,10 +1,13 @@
 from django.conf import settings
 from django.http import HttpResponseRedirect
+from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import activate
 from django.views.decorators.http import require_POST
 
-from .forms import LanguageForm
+from itsm.permissions import STAFF_ROLES, role_required
+
+from .forms import LanguageForm, people_matching, person_label
 from .middleware import SESSION_KEY
 
 
@@ -33,3 +36,16 @@ def set_language(request):
             secure=settings.SESSION_COOKIE_SECURE,
         )
     return response
+
+
+@role_required(*STAFF_ROLES)
+def person_lookup(request):
+    """``<option>``s for a person type-ahead box (e.g. the requester of an incident an agent
+    logs), through htmx. Staff only: end users never browse the directory."""
+    term = " ".join(request.GET.getlist("requester") + request.GET.getlist("q")).strip()
+    people = []
+    if len(term) >= 2:
+        people = people_matching(term).order_by("first_name", "last_name", "username")[:20]
+    return render(
+        request, "accounts/_person_options.html", {"options": [person_label(p) for p in people]}
+    )

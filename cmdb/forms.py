@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Team, User
+from itsm.forms import TypeAheadField
 
 from .models import CI, CIClass, Relationship
 
@@ -185,39 +186,20 @@ def find_ci(value: str) -> CI | None:
     return matches[0] if len(matches) == 1 else None
 
 
-class CIPickerField(forms.CharField):
-    """A CI chosen by typing (``cmdb:ci_lookup`` fills a ``<datalist>``), not a ``<select>`` of
-    the whole CMDB: pages that pick a CI stay fast with a hundred thousand of them."""
+class CIPickerField(TypeAheadField):
+    """A CI chosen by typing (``cmdb:ci_lookup`` fills the ``<datalist>``): pages that pick a
+    CI stay fast with a hundred thousand of them."""
+
+    not_found = _("Pick a CI from the list (several CIs may share a name).")
 
     def __init__(self, *, lookup_url: str, datalist: str = "ci-options", **kwargs):
-        kwargs.setdefault("max_length", 300)
-        super().__init__(**kwargs)
-        self.widget.attrs.update(
-            {
-                "class": "form-control",
-                "list": datalist,
-                "autocomplete": "off",
-                "hx-get": lookup_url,
-                "hx-trigger": "input changed delay:250ms",
-                "hx-target": f"#{datalist}",
-            }
-        )
+        super().__init__(lookup_url=lookup_url, datalist=datalist, **kwargs)
 
-    def prepare_value(self, value):
-        if isinstance(value, int):
-            value = CI.objects.select_related("ci_class").filter(pk=value).first()
-        return ci_label(value) if isinstance(value, CI) else value
+    def candidates(self):
+        return CI.objects.select_related("ci_class")
 
-    def clean(self, value):
-        text = super().clean(value)
-        if not text:
-            return None
-        ci = find_ci(text)
-        if ci is None:
-            raise ValidationError(_("Pick a CI from the list (several CIs may share a name)."))
-        return ci
+    def label_of(self, ci: CI) -> str:
+        return ci_label(ci)
 
-    def has_changed(self, initial, data) -> bool:
-        initial_pk = initial.pk if isinstance(initial, CI) else initial
-        found = find_ci(data) if data else None
-        return (found.pk if found else None) != initial_pk
+    def find_exact(self, text: str) -> CI | None:
+        return find_ci(text)

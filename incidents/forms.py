@@ -2,6 +2,7 @@ from django import forms
 from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
+from accounts.forms import PersonPickerField
 from accounts.models import Team, User
 from cmdb.forms import CIPickerField
 from cmdb.models import CI
@@ -68,8 +69,8 @@ class IncidentForm(forms.ModelForm):
 class NewIncidentForm(IncidentForm):
     """An agent logs an incident for someone (a phone call, a walk-in)."""
 
-    requester = forms.ModelChoiceField(
-        label=_("Requester"), queryset=User.objects.filter(is_active=True).order_by("username")
+    requester = PersonPickerField(
+        label=_("Requester"), help_text=_("Type part of a name, username or email, then pick.")
     )
     version = None
 

@@ -1,8 +1,12 @@
 """Form helpers shared by the apps' pages."""
 
+import re
+
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy as _
 
 
 def load_choices(*fields: forms.ModelChoiceField) -> None:
@@ -54,3 +58,68 @@ class Select(forms.Select):
                 html.append("</optgroup>")
         html.append("</select>")
         return mark_safe("".join(html))  # noqa: S308 - every part went through format_html
+
+
+class TypeAheadField(forms.CharField):
+    """An object picked by typing, not from a ``<select>`` of all of them: an htmx lookup fills
+    a ``<datalist>`` with labels ending in ``#<id>``, and the field reads the object back from
+    that id (or from a text that names exactly one), so the page costs the same with a hundred
+    thousand candidates as with ten.
+
+    Subclasses say how an object reads (``label_of``), how a text without an id finds one
+    (``find_exact``) and where candidates come from (``candidates``, also the limit of what may
+    be picked).
+    """
+
+    not_found = _("Pick one from the list.")
+
+    def __init__(self, *, lookup_url: str, datalist: str, **kwargs):
+        kwargs.setdefault("max_length", 300)
+        super().__init__(**kwargs)
+        self.widget.attrs.update(
+            {
+                "class": "form-control",
+                "list": datalist,
+                "autocomplete": "off",
+                "hx-get": lookup_url,
+                "hx-trigger": "input changed delay:250ms",
+                "hx-target": f"#{datalist}",
+            }
+        )
+
+    def candidates(self):
+        raise NotImplementedError
+
+    def label_of(self, obj) -> str:
+        raise NotImplementedError
+
+    def find_exact(self, text: str):
+        raise NotImplementedError
+
+    def find(self, text: str):
+        """The object ``text`` names: by its ``#id`` suffix, else by ``find_exact``."""
+        text = (text or "").strip()
+        match = re.search(r"#(\d+)\s*$", text)
+        if match:
+            return self.candidates().filter(pk=int(match.group(1))).first()
+        return self.find_exact(text) if text else None
+
+    def prepare_value(self, value):
+        if isinstance(value, int):
+            value = self.candidates().filter(pk=value).first() or value
+        model = self.candidates().model
+        return self.label_of(value) if isinstance(value, model) else value
+
+    def clean(self, value):
+        text = super().clean(value)
+        if not text:
+            return None
+        found = self.find(text)
+        if found is None:
+            raise ValidationError(self.not_found)
+        return found
+
+    def has_changed(self, initial, data) -> bool:
+        initial_pk = getattr(initial, "pk", initial)
+        found = self.find(data) if data else None
+        return (found.pk if found else None) != initial_pk

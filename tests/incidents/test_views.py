@@ -260,11 +260,13 @@ def test_an_end_user_cannot_post_desk_actions(db, client, rita):
 
 
 def test_an_agent_logs_an_incident_for_someone(db, client, alice, rita):
+    from accounts.forms import person_label
+
     client.force_login(alice)
     response = client.post(
         reverse("incidents:incident_add"),
         {
-            "requester": rita.pk,
+            "requester": person_label(rita),  # what the type-ahead box submits
             "title": "Called about VPN",
             "description": "",
             "impact": 2,
@@ -274,6 +276,40 @@ def test_an_agent_logs_an_incident_for_someone(db, client, alice, rita):
     assert response.status_code == 302
     incident = Incident.objects.get(title="Called about VPN")
     assert (incident.requester, incident.priority) == (rita, 3)
+
+
+@pytest.mark.parametrize("typed", ["rita", "RITA", "{email}", "Rita · whatever · #{pk}"])
+def test_the_requester_may_be_typed_as_a_username_an_email_or_a_picked_label(
+    db, client, alice, rita, typed
+):
+    client.force_login(alice)
+    typed = typed.format(email=rita.email, pk=rita.pk)
+    data = {"requester": typed, "title": f"For {typed}", "impact": 3, "urgency": 3}
+    assert client.post(reverse("incidents:incident_add"), data).status_code == 302
+    assert Incident.objects.get(title=f"For {typed}").requester == rita
+
+
+def test_an_unknown_or_inactive_requester_is_refused_naming_the_field(db, client, alice, eve):
+    eve.is_active = False
+    eve.save(update_fields=["is_active"])
+    client.force_login(alice)
+    for typed in ("nobody-at-all", f"Eve · eve · #{eve.pk}", "#999999"):
+        data = {"requester": typed, "title": "Lost", "impact": 3, "urgency": 3}
+        response = client.post(reverse("incidents:incident_add"), data)
+        assert response.status_code == 200
+        assert "requester" in response.context["form"].errors
+    assert not Incident.objects.filter(title="Lost").exists()
+
+
+def test_the_new_incident_page_does_not_list_the_directory(db, client, alice):
+    from itsm.testing import make_user
+
+    for n in range(60):
+        make_user(f"person-{n:02d}", first_name="Zed", last_name=f"Person{n:02d}")
+    client.force_login(alice)
+    page = client.get(reverse("incidents:incident_add")).content.decode()
+    assert "Person00" not in page and "person-59" not in page
+    assert 'list="person-options"' in page and '<datalist id="person-options">' in page
 
 
 def test_blank_filters_from_the_form_mean_any(db, client, alice):
