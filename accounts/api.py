@@ -3,7 +3,6 @@
 from django.contrib.auth import password_validation
 from django.contrib.auth.models import Group
 from django.db import transaction
-from django.db.models import Q
 from django.urls import path
 from drf_spectacular.utils import extend_schema
 from rest_framework import routers, serializers, viewsets
@@ -16,7 +15,7 @@ from rest_framework.views import APIView
 
 from itsm.permissions import ADMIN, GROUP_ROLES, ROLES, STAFF_ROLES, HasRole
 
-from .models import Team, User
+from .models import Team, User, matching
 
 
 class UserSerializer(serializers.ModelSerializer):
@@ -152,14 +151,7 @@ class UserViewSet(viewsets.ModelViewSet):
     def get_queryset(self):
         rows = super().get_queryset()
         search = self.request.query_params.get("search")
-        if search:
-            rows = rows.filter(
-                Q(username__icontains=search)
-                | Q(first_name__icontains=search)
-                | Q(last_name__icontains=search)
-                | Q(email__icontains=search)
-            )
-        return rows
+        return matching(rows, search) if search else rows
 
     def perform_destroy(self, instance):
         """Users are deactivated, never deleted: their tickets and audit trail keep them."""

@@ -20,19 +20,6 @@ def person_label(user) -> str:
     return f"{user.get_full_name() or user.username} · {user.email or user.username} · #{user.pk}"
 
 
-def people_matching(term: str):
-    """Active people whose name, username or email contain every word of ``term``."""
-    people = User.objects.filter(is_active=True)
-    for word in term.split():
-        people = people.filter(
-            Q(username__icontains=word)
-            | Q(first_name__icontains=word)
-            | Q(last_name__icontains=word)
-            | Q(email__icontains=word)
-        )
-    return people
-
-
 class PersonPickerField(TypeAheadField):
     """An active person chosen by typing (``person_lookup`` fills the ``<datalist>``): the
     page stays the same size with a hundred thousand people in the directory."""

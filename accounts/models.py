@@ -7,6 +7,19 @@ from django.utils.translation import gettext_lazy as _
 from itsm.permissions import user_roles
 
 
+def matching(people, text: str):
+    """``people`` (a queryset of users) whose name, username or email contain every word of
+    ``text``: "rita req" finds Rita Requester."""
+    for word in text.split():
+        people = people.filter(
+            models.Q(username__icontains=word)
+            | models.Q(first_name__icontains=word)
+            | models.Q(last_name__icontains=word)
+            | models.Q(email__icontains=word)
+        )
+    return people
+
+
 class User(AbstractUser):
     """A person: end user, agent, CAB member, manager... Roles are groups (see itsm.permissions)."""
 

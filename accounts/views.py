@@ -7,8 +7,9 @@ from django.views.decorators.http import require_POST
 
 from itsm.permissions import STAFF_ROLES, role_required
 
-from .forms import LanguageForm, people_matching, person_label
+from .forms import LanguageForm, person_label
 from .middleware import SESSION_KEY
+from .models import User, matching
 
 
 @require_POST
@@ -45,7 +46,8 @@ def person_lookup(request):
     term = " ".join(request.GET.getlist("requester") + request.GET.getlist("q")).strip()
     people = []
     if len(term) >= 2:
-        people = people_matching(term).order_by("first_name", "last_name", "username")[:20]
+        active = User.objects.filter(is_active=True)
+        people = matching(active, term).order_by("first_name", "last_name", "username")[:20]
     return render(
         request, "accounts/_person_options.html", {"options": [person_label(p) for p in people]}
     )

@@ -16,6 +16,22 @@ def test_staff_can_read_the_user_directory(db, api, persona, who):
     assert "rita" in [u["username"] for u in response.json()]
 
 
+def test_the_directory_search_matches_every_word_in_any_name_field(db, api, alice):
+    from itsm.testing import make_user
+
+    make_user("rr", first_name="Rita", last_name="Requester", email="rita@corp.example")
+    make_user("rs", first_name="Rita", last_name="Smith")
+    api.as_(alice)
+
+    def found(text):
+        return sorted(u["username"] for u in api.get("/api/v1/users/", {"search": text}).json())
+
+    assert found("rita") == ["rr", "rs"]
+    assert found("rita requester") == ["rr"]
+    assert found("corp.example") == ["rr"]
+    assert found("nobody") == []
+
+
 @pytest.mark.parametrize("who", NOT_STAFF)
 def test_end_users_and_cab_members_cannot_read_the_directory(db, api, persona, who):
     assert api.as_(persona(who)).get("/api/v1/users/").status_code == 403
