@@ -7,6 +7,7 @@ With nothing set this is the *embedded default*: SQLite and a file-system Celery
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
@@ -84,6 +85,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
     "itsm",
     "accounts",
     "incidents",
@@ -107,6 +109,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: it turns a locked-out sign-in into its page
 ]
 
 ROOT_URLCONF = "itsm.urls"
@@ -314,6 +317,27 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# --- Sign-in protection -----------------------------------------------------------------------
+# Reverse proxies in front of the web process (nginx: 1): who the caller is comes from the
+# X-Forwarded-For entry the nearest trusted proxy wrote, never from one a client could forge.
+TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 0)
+# django-axes: after LOGIN_FAILURE_LIMIT wrong passwords for one username from one address,
+# that pair is refused (429) for LOGIN_LOCKOUT_MINUTES; a success clears the count. Attempts are
+# kept in the database (works the same embedded and in production); `manage.py axes_reset`
+# lifts every lock.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "accounts.signin.client_ip"
+AXES_LOCKOUT_CALLABLE = "accounts.signin.locked_out"
+AXES_DISABLE_ACCESS_LOG = True  # failures are kept; a row per successful sign-in is not needed
+AXES_VERBOSE = False  # no banner on every command; lockouts are still logged
+
 # --- REST API ---------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -330,6 +354,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "itsm.api.exception_handler",
     "DEFAULT_THROTTLE_RATES": {"login": env_str("LOGIN_THROTTLE_RATE", "10/min")},
+    "NUM_PROXIES": TRUSTED_PROXIES,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 SPECTACULAR_SETTINGS = {
