@@ -42,8 +42,10 @@ def set_language(request):
 @role_required(*STAFF_ROLES)
 def person_lookup(request):
     """``<option>``s for a person type-ahead box (e.g. the requester of an incident an agent
-    logs), through htmx. Staff only: end users never browse the directory."""
-    term = " ".join(request.GET.getlist("requester") + request.GET.getlist("q")).strip()
+    logs), through htmx, which sends the box's value under the box's own name (``requester``,
+    ``owner``...): any parameter is the text. Staff only: end users never browse the
+    directory."""
+    term = " ".join(value for values in request.GET.lists() for value in values[1]).strip()
     people = []
     if len(term) >= 2:
         active = User.objects.filter(is_active=True)

@@ -16,6 +16,7 @@ def test_staff_find_people_by_any_word_of_their_name_username_or_email(db, clien
     html = client.get(lookup, {"requester": "rita requ"}).content.decode()
     assert person_label(rita) in html and f"#{gone.pk}" not in html
     assert f"#{rita.pk}" in client.get(lookup, {"requester": "corp.example"}).content.decode()
+    assert f"#{rita.pk}" in client.get(lookup, {"owner": "rita"}).content.decode()  # any box
     assert client.get(lookup, {"requester": "r"}).content.decode().strip() == ""  # too short
     assert "Tom &lt;b&gt;" in client.get(lookup, {"requester": "tom"}).content.decode()
 
