@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 from itsm.permissions import ADMIN, GROUP_ROLES, ROLES, STAFF_ROLES, HasRole
 
 from .models import Team, User, matching
+from .signin import client_ip
 
 
 class UserSerializer(serializers.ModelSerializer):
@@ -191,12 +192,20 @@ class TeamViewSet(viewsets.ModelViewSet):
         return [HasRole.of(ADMIN)()]
 
 
+class LoginRateThrottle(ScopedRateThrottle):
+    """The ``login`` rate per caller address, the address read as the sign-in lockout reads it
+    (``TRUSTED_PROXIES``)."""
+
+    def get_ident(self, request):
+        return client_ip(request)
+
+
 class ObtainToken(APIView):
     """``POST {"username", "password"}`` → ``{"token": "<key>"}`` (throttled)."""
 
     authentication_classes = []
     permission_classes = []
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [LoginRateThrottle]
     throttle_scope = "login"
     serializer_class = AuthTokenSerializer
 
