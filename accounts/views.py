@@ -51,5 +51,5 @@ def person_lookup(request):
         active = User.objects.filter(is_active=True)
         people = matching(active, term).order_by("first_name", "last_name", "username")[:20]
     return render(
-        request, "accounts/_person_options.html", {"options": [person_label(p) for p in people]}
+        request, "_typeahead_options.html", {"options": [person_label(p) for p in people]}
     )

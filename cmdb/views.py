@@ -23,7 +23,7 @@ from itsm.workflow import Conflict
 from . import services
 from .csv_io import export_lines, import_csv
 from .filtersets import CIFilterSet
-from .forms import CIForm, ImportForm, RelationshipForm
+from .forms import CIForm, ImportForm, RelationshipForm, ci_label
 from .graph import neighbourhood
 from .impact import dependencies_of, impact_of
 from .models import CI, CIClass, Relationship
@@ -298,14 +298,14 @@ def ci_lookup(request):
     """``<option>``s for a CI type-ahead box (``other`` on the relationship form, ``ci`` on
     ticket forms), through htmx."""
     term = (request.GET.get("other") or request.GET.get("ci") or "").strip()
-    options = CI.objects.none()
+    cis = CI.objects.none()
     if len(term) >= 2:
-        options = CI.objects.filter(name__icontains=term)
+        cis = CI.objects.filter(name__icontains=term)
         exclude = request.GET.get("exclude", "")
         if exclude.isdigit():
-            options = options.exclude(pk=int(exclude))
-        options = options.select_related("ci_class").order_by("name")[:20]
-    return render(request, "cmdb/_ci_options.html", {"options": options})
+            cis = cis.exclude(pk=int(exclude))
+        cis = cis.select_related("ci_class").order_by("name")[:20]
+    return render(request, "_typeahead_options.html", {"options": [ci_label(ci) for ci in cis]})
 
 
 # --- CSV
