@@ -1,8 +1,6 @@
 """``users/``, ``users/me/``, ``teams/`` and ``auth/token/`` (SPEC §11)."""
 
 from django.contrib.auth import password_validation
-from django.contrib.auth.models import Group
-from django.db import transaction
 from django.urls import path
 from drf_spectacular.utils import extend_schema
 from rest_framework import routers, serializers, viewsets
@@ -13,8 +11,10 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from itsm.permissions import ADMIN, GROUP_ROLES, ROLES, STAFF_ROLES, HasRole
+from itsm.api import StrictInputMixin
+from itsm.permissions import ADMIN, ROLES, STAFF_ROLES, HasRole
 
+from . import services
 from .models import Team, User, matching
 from .signin import client_ip
 
@@ -53,49 +53,22 @@ class UserSerializer(serializers.ModelSerializer):
         password_validation.validate_password(value, self.instance)
         return value
 
-    @transaction.atomic
     def create(self, validated_data):
-        roles = validated_data.pop("roles", [])
-        teams = validated_data.pop("teams", [])
-        password = validated_data.pop("password", None)
-        user = User(**validated_data)
-        if password:
-            user.set_password(password)
-        else:
-            user.set_unusable_password()
-        user.save()
-        _apply_roles(user, roles)
-        user.teams.set(teams)
-        return user
+        return services.create_user(actor=self.context["request"].user, **validated_data)
 
-    @transaction.atomic
     def update(self, instance, validated_data):
-        roles = validated_data.pop("roles", None)
-        teams = validated_data.pop("teams", None)
-        password = validated_data.pop("password", None)
-        for name, value in validated_data.items():
-            setattr(instance, name, value)
-        if password:
-            instance.set_password(password)
-        instance.save()
-        if roles is not None:
-            _apply_roles(instance, roles)
-        if teams is not None:
-            instance.teams.set(teams)
-        return instance
+        data = dict(validated_data)
+        return services.update_user(
+            instance,
+            data,
+            actor=self.context["request"].user,
+            roles=data.pop("roles", None),
+            teams=data.pop("teams", None),
+            password=data.pop("password", None),
+        )
 
 
-def _apply_roles(user: User, roles: list[str]) -> None:
-    user.groups.set(Group.objects.filter(name__in=set(roles) & set(GROUP_ROLES)))
-    superuser = ADMIN in roles
-    if user.is_superuser != superuser:
-        user.is_superuser = superuser
-        user.is_staff = superuser
-        user.save(update_fields=["is_superuser", "is_staff"])
-    user.__dict__.pop("_itsm_roles", None)
-
-
-class MeSerializer(UserSerializer):
+class MeSerializer(StrictInputMixin, UserSerializer):
     """What a person may change about themself: never their roles or teams."""
 
     roles = serializers.ListField(child=serializers.CharField(), read_only=True)
@@ -121,15 +94,15 @@ class MeSerializer(UserSerializer):
         ]
         read_only_fields = ["username", "roles", "teams"]
 
-    def validate(self, attrs):
-        if "password" in attrs:
-            current = attrs.pop("current_password", "")
-            if not self.instance.check_password(current):
-                raise serializers.ValidationError(
-                    {"current_password": ["Your current password is required to set a new one."]}
-                )
-        attrs.pop("current_password", None)
-        return attrs
+    def update(self, instance, validated_data):
+        data = dict(validated_data)
+        return services.update_profile(
+            instance,
+            data,
+            actor=self.context["request"].user,
+            password=data.pop("password", None),
+            current_password=data.pop("current_password", None),
+        )
 
 
 class UserViewSet(viewsets.ModelViewSet):
@@ -139,7 +112,6 @@ class UserViewSet(viewsets.ModelViewSet):
     queryset = User.objects.prefetch_related("groups", "teams").order_by("username")
     filterset_fields = ["is_active", "teams"]
     ordering_fields = ["username", "last_name", "date_joined"]
-    pagination_class = None
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_permissions(self):
@@ -156,14 +128,15 @@ class UserViewSet(viewsets.ModelViewSet):
 
     def perform_destroy(self, instance):
         """Users are deactivated, never deleted: their tickets and audit trail keep them."""
-        instance.is_active = False
-        instance.save(update_fields=["is_active"])
+        services.deactivate_user(instance, actor=self.request.user)
 
     @extend_schema(request=MeSerializer, responses=MeSerializer)
     @action(detail=False, methods=["get", "patch"], serializer_class=MeSerializer)
     def me(self, request):
         if request.method == "PATCH":
-            serializer = MeSerializer(request.user, data=request.data, partial=True)
+            serializer = MeSerializer(
+                request.user, data=request.data, partial=True, context={"request": request}
+            )
             serializer.is_valid(raise_exception=True)
             serializer.save()
             return Response(serializer.data)
@@ -179,12 +152,20 @@ class TeamSerializer(serializers.ModelSerializer):
         model = Team
         fields = ["id", "name", "description", "email", "lead", "members"]
 
+    def create(self, validated_data):
+        return services.save_team(None, validated_data, actor=self.context["request"].user)
+
+    def update(self, instance, validated_data):
+        return services.save_team(instance, validated_data, actor=self.context["request"].user)
+
 
 class TeamViewSet(viewsets.ModelViewSet):
     serializer_class = TeamSerializer
     queryset = Team.objects.prefetch_related("members").order_by("name")
-    pagination_class = None
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def perform_destroy(self, instance):
+        services.delete_team(instance, actor=self.request.user)
 
     def get_permissions(self):
         if self.request.method in ("GET", "HEAD", "OPTIONS"):

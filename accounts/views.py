@@ -7,6 +7,7 @@ from django.views.decorators.http import require_POST
 
 from itsm.permissions import STAFF_ROLES, role_required
 
+from . import services
 from .forms import LanguageForm, person_label
 from .middleware import SESSION_KEY
 from .models import User, matching
@@ -26,9 +27,8 @@ def set_language(request):
         language = form.cleaned_data["language"]
         activate(language)
         request.session[SESSION_KEY] = language
-        if request.user.is_authenticated and request.user.language != language:
-            request.user.language = language
-            request.user.save(update_fields=["language"])
+        if request.user.is_authenticated:
+            services.set_language(request.user, language, actor=request.user)
         response.set_cookie(
             settings.LANGUAGE_COOKIE_NAME,
             language,

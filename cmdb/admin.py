@@ -3,6 +3,7 @@ the API and the CSV import, which audit every write; the admin shows them read-o
 
 from django.contrib import admin
 
+from . import services
 from .models import CI, CIClass, CIEvent, Relationship
 
 
@@ -14,6 +15,17 @@ class CIClassAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return super().has_delete_permission(request, obj) and not (obj and obj.cis.exists())
+
+    def save_model(self, request, obj, form, change):
+        values = {name: form.cleaned_data[name] for name in form.changed_data}
+        services.save_class(obj, values, actor=request.user)
+
+    def delete_model(self, request, obj):
+        services.delete_class(obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for ci_class in queryset:
+            services.delete_class(ci_class, actor=request.user)
 
 
 class EventInline(admin.TabularInline):

@@ -5,8 +5,6 @@ The whole area is 403 for anyone who may not use the CMDB (end users); readers l
 agents write CIs and relationships; admins manage classes.
 """
 
-from django.db.models import ProtectedError
-from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, permissions, routers, serializers, viewsets
@@ -15,7 +13,7 @@ from rest_framework.response import Response
 
 from itsm.api import HistorySerializer
 from itsm.permissions import has_role
-from itsm.workflow import Conflict
+from itsm.workflow import parse_version
 
 from . import services
 from .filtersets import CIFilterSet, RelationshipFilterSet
@@ -51,6 +49,12 @@ class CIClassSerializer(serializers.ModelSerializer):
             raise serializers.ValidationError(errors)
         return value
 
+    def create(self, validated_data):
+        return services.save_class(None, validated_data, actor=self.context["request"].user)
+
+    def update(self, instance, validated_data):
+        return services.save_class(instance, validated_data, actor=self.context["request"].user)
+
 
 class CIClassViewSet(viewsets.ModelViewSet):
     queryset = CIClass.objects.all()
@@ -61,12 +65,7 @@ class CIClassViewSet(viewsets.ModelViewSet):
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def perform_destroy(self, instance):
-        try:
-            instance.delete()
-        except ProtectedError as exc:
-            raise Conflict(
-                _("This class still has CIs; move them to another class first.")
-            ) from exc
+        services.delete_class(instance, actor=self.request.user)
 
 
 # --- CIs
@@ -203,13 +202,7 @@ class CIViewSet(
         serializer.instance = self.get_queryset().get(pk=serializer.instance.pk)
 
     def _version(self) -> int | None:
-        version = self.request.data.get("version")
-        if version in (None, ""):
-            return None
-        try:
-            return int(version)
-        except (TypeError, ValueError) as exc:
-            raise serializers.ValidationError({"version": ["A whole number."]}) from exc
+        return parse_version(self.request.data.get("version"))
 
     @extend_schema(parameters=[DEPTH_PARAMETER], responses=WalkSerializer)
     @action(detail=True, methods=["get"])

@@ -28,6 +28,7 @@ from accounts.models import Team, User
 
 from . import services
 from .models import CI, CIClass, Relationship
+from .permissions import check_import
 
 COLUMNS = [
     "name",
@@ -372,7 +373,9 @@ def validate(file, *, progress=None) -> tuple[list[_Row], list[RowError], dict[K
 
 def import_csv(file, *, actor, dry_run=False, partial=False, progress=None) -> ImportResult:
     """Import a CMDB CSV (see the module docstring). ``progress`` is a tqdm-like bar, ticked
-    once per row while checking and once per row while writing."""
+    once per row while checking and once per row while writing. Administrators only (the
+    command line's ``actor=None`` is the operator)."""
+    check_import(actor)
     rows, errors, existing = validate(file, progress=progress)
     result = ImportResult(rows=len(rows), errors=errors, dry_run=dry_run)
     if errors and not partial:

@@ -6,6 +6,9 @@ whose only role is CAB member, get a 403 for the whole area. Inside the area eve
 visible to everyone who may enter it, so a CI that does not exist is the only 404.
 """
 
+from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext_lazy as _
+
 from itsm.permissions import ADMIN, AGENT, CHANGE_MANAGER, MANAGER, PROBLEM_MANAGER, has_role
 
 READ_ROLES = (AGENT, CHANGE_MANAGER, PROBLEM_MANAGER, MANAGER)  # admins hold every role
@@ -29,3 +32,21 @@ def can_manage_classes(user) -> bool:
 def can_import(user) -> bool:
     """CSV import writes many CIs at once: admins only (export is open to every reader)."""
     return has_role(user, *ADMIN_ROLES)
+
+
+# --- Checks the verbs make (``actor=None`` is the system: demo data, migrations)
+
+
+def check_edit_ci(actor) -> None:
+    if actor is not None and not can_edit_ci(actor):
+        raise PermissionDenied(_("Only agents change the CMDB."))
+
+
+def check_manage_classes(actor) -> None:
+    if actor is not None and not can_manage_classes(actor):
+        raise PermissionDenied(_("Only administrators manage CI classes."))
+
+
+def check_import(actor) -> None:
+    if actor is not None and not can_import(actor):
+        raise PermissionDenied(_("Only administrators import CSV files into the CMDB."))

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
 from django.utils.translation import gettext as _
 
 from itsm.services import (
@@ -19,9 +20,10 @@ from itsm.services import (
     refresh_from_locked,
     write_versioned,
 )
-from itsm.workflow import StaleVersion
+from itsm.workflow import Conflict, StaleVersion
 
-from .models import CI, Relationship
+from .models import CI, CIClass, Relationship
+from .permissions import check_edit_ci, check_manage_classes
 
 # Fields a caller may set on a CI (``version`` and timestamps are the service's).
 EDITABLE_FIELDS = (
@@ -62,6 +64,7 @@ def _unknown(fields: Mapping[str, Any]) -> None:
 @transaction.atomic
 def create_ci(*, actor, **fields) -> CI:
     """Add a CI; its attributes must satisfy its class's schema."""
+    check_edit_ci(actor)
     _unknown(fields)
     fields.setdefault("attributes", {})
     ci = CI(**fields)
@@ -78,6 +81,7 @@ def update_ci(ci: CI, values: Mapping[str, Any], *, actor, version: int | None =
     ``version`` is the version the caller read: if the CI moved on since, nothing is written and
     ``StaleVersion`` (409) is raised. A new class re-validates the attributes against its schema.
     """
+    check_edit_ci(actor)
     _unknown(values)
     locked = CI.objects.select_for_update().get(pk=ci.pk)
     if version is not None and locked.version != version:
@@ -122,6 +126,7 @@ def relate(source: CI, target: CI, type: str, *, actor) -> Relationship:
 
     A CI cannot relate to itself and the same (source, type, target) is refused twice (400).
     """
+    check_edit_ci(actor)
     if type not in Relationship.Type.values:
         raise ValidationError(
             {
@@ -150,8 +155,40 @@ def relate(source: CI, target: CI, type: str, *, actor) -> Relationship:
 @transaction.atomic
 def unrelate(relationship: Relationship, *, actor) -> None:
     """Remove a relationship; both CIs' histories keep a trace of it."""
+    check_edit_ci(actor)
     value = _relationship_value(relationship)
     source, target = relationship.source, relationship.target
     relationship.delete()
     record_events(source, {"relationship": (value, None)}, actor=actor)
     record_events(target, {"relationship": (value, None)}, actor=actor)
+
+
+# --- Classes (admins)
+
+CLASS_FIELDS = ("name", "label", "description", "attribute_schema")
+
+
+@transaction.atomic
+def save_class(ci_class: CIClass | None, values: Mapping[str, Any], *, actor) -> CIClass:
+    """Create (``ci_class=None``) or edit a CI class; its attribute schema is checked by the
+    caller's serializer or form (``cmdb.schema``) and by the model."""
+    check_manage_classes(actor)
+    unknown = sorted(set(values) - set(CLASS_FIELDS))
+    if unknown:
+        raise ValueError(f"not editable class fields: {', '.join(unknown)}")
+    ci_class = ci_class if ci_class is not None else CIClass()
+    for name, value in values.items():
+        setattr(ci_class, name, value)
+    ci_class.full_clean()
+    ci_class.save()
+    return ci_class
+
+
+@transaction.atomic
+def delete_class(ci_class: CIClass, *, actor) -> None:
+    """Remove a class no CI uses (409 while some do)."""
+    check_manage_classes(actor)
+    try:
+        ci_class.delete()
+    except ProtectedError as exc:
+        raise Conflict(_("This class still has CIs; move them to another class first.")) from exc

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Team, User
 from itsm.permissions import get_visible_or_404, role_required
-from itsm.workflow import Conflict
+from itsm.workflow import Conflict, parse_version
 
 from . import services
 from .csv_io import export_lines, import_csv
@@ -246,13 +246,14 @@ def _class_help() -> list[dict]:
 def ci_retire(request, pk):
     ci = _get_ci(request, pk)
     _require_editor(request, ci)
-    version = request.POST.get("version", "")
     try:
         services.retire_ci(
-            ci, actor=request.user, version=int(version) if version.isdigit() else None
+            ci, actor=request.user, version=parse_version(request.POST.get("version"))
         )
     except Conflict as exc:
         messages.error(request, str(exc.detail))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
     else:
         messages.success(request, _("%(name)s is retired.") % {"name": ci.name})
     return redirect(ci)

@@ -1,32 +1,30 @@
 """``incidents/`` (SPEC §3, §11)."""
 
-from django.db import transaction
 from drf_spectacular.utils import extend_schema
 from rest_framework import routers, serializers, status
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from accounts.models import Team, User
 from cmdb.models import CI
-from itsm import services as kernel
-from itsm.api import ChoiceLabelField, TicketViewSet
-from itsm.permissions import is_staff_member
+from itsm.api import ChoiceLabelField, TicketSerializerMixin, TicketVerbs, TicketViewSet
 
 from . import permissions, services
 from .filtersets import IncidentFilter
 from .models import Incident
 from .workflow import Priority, State
 
-# Fields nobody writes directly: computed, or changed only through transition/.
-COMPUTED = {
-    "priority": "Computed from impact and urgency.",
-    "state": "Change the state with POST …/transition/.",
-}
 
+class IncidentSerializer(TicketSerializerMixin, serializers.ModelSerializer):
+    """An incident; who may send which field, and read which, is ``incidents.permissions``'
+    (the verbs check the first, the viewset applies the second)."""
 
-class IncidentSerializer(serializers.ModelSerializer):
+    read_only_messages = {
+        "priority": "Computed from impact and urgency.",
+        "state": "Change the state with POST …/transition/.",
+    }
+
     requester = serializers.PrimaryKeyRelatedField(
         queryset=User.objects.filter(is_active=True), required=False
     )
@@ -54,6 +52,9 @@ class IncidentSerializer(serializers.ModelSerializer):
     priority_display = ChoiceLabelField(Priority.choices, source="priority")
     watchers = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
     version = serializers.IntegerField(required=False)
+    attachments = serializers.ListField(
+        child=serializers.FileField(), write_only=True, required=False
+    )
 
     class Meta:
         model = Incident
@@ -91,6 +92,7 @@ class IncidentSerializer(serializers.ModelSerializer):
             "resolved_at",
             "closed_at",
             "version",
+            "attachments",
         ]
         read_only_fields = [
             "number",
@@ -122,21 +124,6 @@ class IncidentSerializer(serializers.ModelSerializer):
     def get_ci_display(self, obj) -> str | None:
         return str(obj.ci) if obj.ci_id else None
 
-    def validate(self, attrs):
-        """Refuse, naming the field, what the caller may not set (nothing is silently dropped)."""
-        user = self.context["request"].user
-        sent = set(self.initial_data) if hasattr(self.initial_data, "keys") else set()
-        errors = {name: [message] for name, message in COMPUTED.items() if name in sent}
-        if not permissions.can_work(user):
-            allowed = permissions.REQUESTER_FIELDS | {"version", "attachments"}
-            for name in sorted(sent - allowed):
-                if name in self.fields:
-                    errors[name] = ["You may not set this field."]
-        if errors:
-            raise serializers.ValidationError(errors)
-        attrs.pop("version", None)
-        return attrs
-
 
 class RatingSerializer(serializers.Serializer):
     score = serializers.IntegerField(min_value=1, max_value=5)
@@ -162,37 +149,16 @@ class IncidentViewSet(TicketViewSet):
         "urgency",
     ]
     ordering = ["-created_at"]
-    transition_fields = ("hold_reason", "resolution_code", "resolution_notes")
     parser_classes = [JSONParser, MultiPartParser, FormParser]
-
-    def can_transition(self, user, ticket, to) -> bool:
-        return permissions.can_transition(user, ticket, to)
-
-    def perform_create(self, serializer):
-        user = self.request.user
-        data = dict(serializer.validated_data)
-        if not permissions.can_work(user):
-            data["requester"] = user
-        uploads = self.request.FILES.getlist("attachments")
-        with transaction.atomic():
-            incident = services.open_incident(actor=user, **data)
-            for upload in uploads:
-                kernel.add_attachment(incident, actor=user, upload=upload)
-        serializer.instance = incident
-
-    def perform_update(self, serializer):
-        if not permissions.can_edit(self.request.user, serializer.instance):
-            raise PermissionDenied("You may not change this incident.")
-        super().perform_update(serializer)
-
-    def update_fields(self, ticket, values, *, version):
-        services.update_incident(ticket, values, actor=self.request.user, version=version)
-
-    def change_state(self, ticket, to, *, version, **fields):
-        return services.change_state(ticket, to, actor=self.request.user, version=version, **fields)
-
-    def add_comment(self, ticket, **data):
-        return services.comment(ticket, actor=self.request.user, **data)
+    verbs = TicketVerbs(
+        create=services.open_incident,
+        update=services.update_incident,
+        change_state=services.change_state,
+        comment=services.comment,
+        attach=services.attach,
+    )
+    readable_fields = staticmethod(permissions.readable_fields)
+    readable_history = staticmethod(permissions.readable_history)
 
     @extend_schema(request=RatingSerializer, responses=IncidentSerializer)
     @action(detail=True, methods=["post"])
@@ -200,8 +166,6 @@ class IncidentViewSet(TicketViewSet):
         incident = self.get_object()
         body = RatingSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        if not permissions.is_requester(request.user, incident):
-            raise PermissionDenied("Only the requester rates the resolution.")
         services.rate(
             incident,
             actor=request.user,
@@ -215,9 +179,7 @@ class IncidentViewSet(TicketViewSet):
     @action(detail=True, methods=["post"])
     def watch(self, request, number=None):
         incident = self.get_object()
-        if not is_staff_member(request.user):
-            raise PermissionDenied
-        kernel.watch(incident, request.user, actor=request.user)
+        services.watch(incident, actor=request.user)
         return Response(self.get_serializer(incident).data)
 
 

@@ -9,7 +9,9 @@ import time_machine
 from django.utils import timezone
 
 from accounts.models import Team, User
+from accounts.services import create_user
 from cmdb.models import CI
+from itsm.permissions import AGENT, users_with_role
 
 from . import services
 from .models import Incident
@@ -181,17 +183,13 @@ def _employees() -> list[User]:
     """Colleagues who report incidents (no login: they are demo data, not demo accounts)."""
     people = []
     for username, first, last in EMPLOYEES:
-        user, created = User.objects.get_or_create(
+        user = User.objects.filter(username=username).first() or create_user(
+            actor=None,
             username=username,
-            defaults={
-                "first_name": first,
-                "last_name": last,
-                "email": f"{username}@demo.example.com",
-            },
+            first_name=first,
+            last_name=last,
+            email=f"{username}@demo.example.com",
         )
-        if created:
-            user.set_unusable_password()
-            user.save(update_fields=["password"])
         people.append(user)
     return people
 
@@ -202,7 +200,7 @@ def seed_demo(progress=None) -> None:
     rng = random.Random(SEED)
     _employees()
     requesters = list(User.objects.filter(groups__isnull=True, is_superuser=False))
-    agents = list(User.objects.filter(groups__name="agent").distinct())
+    agents = list(users_with_role(AGENT).filter(is_superuser=False))
     teams = {team.name: team for team in Team.objects.all()}
     services_by_name = {ci.name.split(" ")[0]: ci for ci in CI.objects.services()}
     if not requesters or not agents:
@@ -217,8 +215,10 @@ def seed_demo(progress=None) -> None:
         agent = rng.choice(workers)
         requester = rng.choice(requesters)
         with time_machine.travel(created, tick=False):
+            # logged by the desk for the caller (impact, team and the major flag are an
+            # agent's to set), as a phone call would be
             incident = services.open_incident(
-                actor=requester,
+                actor=agent,
                 requester=requester,
                 title=title,
                 description=description,

@@ -7,6 +7,7 @@ from accounts.models import Team, User
 from cmdb.forms import CIPickerField
 from cmdb.models import CI
 from itsm.forms import Select, load_choices
+from itsm.permissions import ASSIGNABLE_ROLES, users_with_role
 
 from .models import Incident
 from .workflow import HoldReason, ResolutionCode, State
@@ -44,10 +45,8 @@ class IncidentForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = (
-            User.objects.filter(is_active=True, groups__name="agent")
-            .distinct()
-            .order_by("first_name", "last_name")
+        self.fields["assignee"].queryset = users_with_role(*ASSIGNABLE_ROLES).order_by(
+            "first_name", "last_name"
         )
         self.fields["assignment_group"].queryset = Team.objects.order_by("name")
         self.fields["service"].queryset = CI.objects.services().order_by("name")
@@ -116,6 +115,7 @@ class BulkForm(forms.Form):
     ]
     numbers = forms.CharField(widget=forms.HiddenInput)
     action = forms.ChoiceField(choices=ACTIONS)
+    # The verb refuses whoever may not be assigned (one rule); the form only parses ids.
     assignee = forms.ModelChoiceField(queryset=User.objects.filter(is_active=True), required=False)
     assignment_group = forms.ModelChoiceField(queryset=Team.objects.all(), required=False)
     state = forms.ChoiceField(choices=[("", "—"), *State.choices], required=False)

@@ -1,12 +1,17 @@
-"""Every write to an incident, as a verb (SPEC §3, §9). Each runs in one transaction, audits
-through the kernel and notifies after commit."""
+"""Every write to an incident, as a verb (SPEC §3, §9).
+
+Each verb holds its rule: who may (``incidents.permissions``), which fields, in which states.
+The API, the desk, the portal, the SLA engine, commands and demo data call these verbs and
+nothing beneath them. ``actor=None`` is the system itself (auto-close, SLA escalations), which
+the rules do not restrict. Each runs in one transaction, audits through the kernel and notifies
+after commit.
+"""
 
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -15,28 +20,37 @@ from itsm import search
 from itsm import services as kernel
 from itsm.models import Notification
 from itsm.notify import notify
-from itsm.permissions import MANAGER, is_staff_member
+from itsm.permissions import ASSIGNABLE_ROLES, MANAGER, is_staff_member, users_with_role
 from itsm.workflow import Conflict
 
+from . import permissions
 from .models import Incident
-from .workflow import HoldReason, State, compute_priority
+from .workflow import HoldReason, State, compute_priority, raise_priority
 
 Kind = Notification.Kind
 
 
 @transaction.atomic
-def open_incident(*, actor, requester=None, **fields) -> Incident:
+def open_incident(*, actor, requester=None, attachments=(), **fields) -> Incident:
     """Log a new incident; its priority follows from impact and urgency.
 
-    The requester is told it was logged; the assignee (or the team, when only a team is set) is
-    told it is theirs; managers hear of a major incident at once.
+    Agents log incidents for anyone with every field; anyone else reports for themself with
+    what a requester may set (a field outside that is refused, naming it). The requester is
+    told it was logged, with its number, even when they logged it themself (SPEC §9); the
+    assignee (or the team, when only a team is set) is told it is theirs; managers hear of a
+    major incident at once. ``attachments`` (uploads) are stored with it, all or none.
     """
+    if actor is not None:
+        permissions.check_create(actor, fields, requester)
+    _check_assignee(fields.get("assignee"))
+    _check_initial_state(fields)
     fields.setdefault("impact", 3)
     fields.setdefault("urgency", 3)
     fields["priority"] = compute_priority(fields["impact"], fields["urgency"])
     if fields.get("assignment_group") is None and fields.get("assignee") is None:
         fields["assignment_group"] = route(fields.get("service"), fields.get("ci"))
     incident = kernel.create_ticket(Incident, actor=actor, requester=requester or actor, **fields)
+    kernel.add_attachments(incident, actor=actor, uploads=attachments)
     search.refresh(incident)
     notify(
         [incident.requester],
@@ -47,7 +61,9 @@ def open_incident(*, actor, requester=None, **fields) -> Incident:
             'We have logged your incident %(number)s "%(title)s". '
             "You will hear from us as soon as an agent picks it up."
         ),
-        actor=actor,
+        # the acknowledgement reaches the requester even when they are the actor: it carries
+        # the number they reply to
+        actor=None,
     )
     _notify_assignment(incident, actor=actor)
     if incident.major:
@@ -64,9 +80,46 @@ def route(service=None, ci=None) -> Team | None:
     return Team.objects.filter(name=settings.INCIDENT_DEFAULT_TEAM).first()
 
 
+def _check_initial_state(fields) -> None:
+    """A new incident starts open, with what its state requires (an on-hold reason)."""
+    state = fields.get("state", State.NEW)
+    if state not in Incident.workflow.open_states:
+        raise ValidationError({"state": [_("A new incident starts new, in progress or on hold.")]})
+    missing = [name for name in Incident.workflow.required.get(state, ()) if not fields.get(name)]
+    if missing:
+        raise ValidationError(
+            {
+                name: [_("This field is required to move to %(state)s.") % {"state": state}]
+                for name in missing
+            }
+        )
+
+
+def _check_assignee(assignee) -> None:
+    if (
+        assignee is not None
+        and not users_with_role(*ASSIGNABLE_ROLES).filter(pk=assignee.pk).exists()
+    ):
+        raise ValidationError(
+            {
+                "assignee": [
+                    _("%(name)s is not an agent: only agents work incidents.") % {"name": assignee}
+                ]
+            }
+        )
+
+
 @transaction.atomic
 def update_incident(incident: Incident, values: dict, *, actor, version=None):
-    """Change fields; a new impact or urgency recomputes the priority."""
+    """Change fields; a new impact or urgency recomputes the priority.
+
+    Agents change what they work on; a requester the wording, urgency and service of their own
+    open incident. The rules are checked against the row as it is now (locked).
+    """
+    kernel.lock(incident, version=version)
+    if actor is not None:
+        permissions.check_update(actor, incident, values)
+    _check_assignee(values.get("assignee"))
     values = dict(values)
     if "impact" in values or "urgency" in values:
         values["priority"] = compute_priority(
@@ -74,7 +127,7 @@ def update_incident(incident: Incident, values: dict, *, actor, version=None):
         )
     if "parent" in values and values["parent"] is not None:
         _check_parent(incident, values["parent"])
-    changes = kernel.update_ticket(incident, values, actor=actor, version=version)
+    changes = kernel.update_ticket(incident, values, actor=actor)
     if {"title", "description"} & set(changes):
         search.refresh(incident)
     if {"assignee", "assignment_group"} & set(changes):
@@ -110,11 +163,23 @@ def take(incident: Incident, *, actor, version=None):
 def change_state(incident: Incident, to: str, *, actor, version=None, **fields):
     """Move the incident through its table, with what each move implies:
 
+    - a move not in the table is a 409 listing the allowed states; a move the actor may not
+      make is a 403; a field the move does not take from this actor is a 400 naming it;
     - leaving ``on_hold`` clears the hold reason;
     - ``resolved`` resolves the open child incidents with the same code and notes;
     - a reopen (``resolved → in_progress``) clears the resolution and counts as a reopen;
     - the requester and watchers hear of every state change.
     """
+    kernel.lock(incident, version=version)
+    Incident.workflow.check(incident.state, to)
+    if actor is not None:
+        permissions.check_transition(actor, incident, to, fields)
+    return _move(incident, to, actor=actor, **fields)
+
+
+def _move(incident: Incident, to: str, *, actor, **fields):
+    """The move and what it implies, once the rules allowed it (or the move follows from
+    another the actor made: a caller's reply, a parent's resolution)."""
     source = incident.state
     if source == State.ON_HOLD and to != State.ON_HOLD:
         fields.setdefault("hold_reason", "")
@@ -123,7 +188,7 @@ def change_state(incident: Incident, to: str, *, actor, version=None, **fields):
     if to == State.RESOLVED:
         fields.setdefault("resolution_notes", "")
         fields["resolution_notes"] = (fields["resolution_notes"] or "").strip()
-    changes = kernel.transition(incident, to, actor=actor, version=version, **fields)
+    changes = kernel.transition(incident, to, actor=actor, **fields)
     if to == State.RESOLVED:
         _resolve_children(incident, actor=actor)
     _notify_state(incident, source, actor=actor)
@@ -166,7 +231,7 @@ def cancel(incident: Incident, *, actor, version=None):
 def _resolve_children(parent: Incident, *, actor) -> None:
     children = Incident.objects.filter(parent=parent, state__in=Incident.workflow.open_states)
     for child in children.select_for_update():
-        change_state(
+        _move(
             child,
             State.RESOLVED,
             actor=actor,
@@ -197,12 +262,16 @@ def _check_parent(incident: Incident, parent: Incident) -> None:
 @transaction.atomic
 def comment(incident: Incident, *, actor, body: str, internal: bool = False):
     """A public reply or an internal note, and who hears of it (SPEC §9). The requester's
-    reply to an incident on hold awaiting them puts it back in progress.
+    reply to an incident on hold awaiting them puts it back in progress. Whoever may see the
+    incident may reply; only staff write internal notes; a closed or canceled incident takes
+    no more comments (409).
 
     - an agent's public reply → the requester and the watchers;
     - the requester's comment → the assignee (or the team's members when unassigned);
     - an internal note → the assignee and watching agents only.
     """
+    if not permissions.can_comment(actor, incident):
+        raise PermissionDenied(_("You cannot comment on this incident."))
     note = kernel.add_comment(incident, actor=actor, body=body, internal=internal)
     search.refresh(incident)
     if (
@@ -211,7 +280,7 @@ def comment(incident: Incident, *, actor, body: str, internal: bool = False):
         and incident.state == State.ON_HOLD
         and incident.hold_reason == HoldReason.AWAITING_CALLER
     ):  # the caller answered: back to work (and the SLA clock resumes)
-        change_state(incident, State.IN_PROGRESS, actor=actor)
+        _move(incident, State.IN_PROGRESS, actor=actor)
     if internal:
         recipients = [incident.assignee, *incident.watchers.all()]
     elif actor.pk == incident.requester_id or not is_staff_member(actor):
@@ -249,6 +318,60 @@ def rate(incident: Incident, *, actor, score: int, comment_text: str = ""):
         actor=actor,
     )
     return incident
+
+
+# --- Files and watchers ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def attach(incident: Incident, *, actor, upload):
+    """Add a file (size-checked, name sanitised); whoever may comment may attach, while the
+    incident is not closed or canceled (409)."""
+    if not permissions.can_comment(actor, incident):
+        raise PermissionDenied(_("You cannot add files to this incident."))
+    return kernel.add_attachment(incident, actor=actor, upload=upload)
+
+
+@transaction.atomic
+def attach_files(incident: Incident, *, actor, uploads) -> list:
+    """Several files at once, all or none (the portal's "Add files")."""
+    if not permissions.can_comment(actor, incident):
+        raise PermissionDenied(_("You cannot add files to this incident."))
+    return kernel.add_attachments(incident, actor=actor, uploads=uploads)
+
+
+def watch(incident: Incident, *, actor) -> None:
+    """Follow an incident one does not work (staff): its state changes and replies notify."""
+    if not permissions.can_watch(actor):
+        raise PermissionDenied(_("Only staff follow incidents they did not report."))
+    kernel.watch(incident, actor, actor=actor)
+
+
+def unwatch(incident: Incident, *, actor) -> None:
+    kernel.unwatch(incident, actor, actor=actor)
+
+
+# --- SLA escalations -----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def escalate(incident: Incident, *, actor=None, priority: int | None = None, team=None):
+    """What an SLA escalation does to an open incident: raise its priority to ``priority``
+    (by raising impact, then urgency, so that the priority still follows impact × urgency) and
+    hand it to ``team`` (its assignee kept only if a member). The new workers are notified as
+    for any assignment. Returns the changes."""
+    kernel.lock(incident)
+    if not incident.is_open:
+        return {}
+    values = {}
+    if priority is not None and priority < incident.priority:
+        impact, urgency = raise_priority(incident.impact, incident.urgency, priority)
+        values.update(impact=impact, urgency=urgency)
+    if team is not None and incident.assignment_group_id != team.pk:
+        values["assignment_group"] = team
+        if incident.assignee_id and not team.members.filter(pk=incident.assignee_id).exists():
+            values["assignee"] = None
+    return update_incident(incident, values, actor=actor) if values else {}
 
 
 # --- Housekeeping -------------------------------------------------------------------------------
@@ -303,11 +426,8 @@ def _notify_assignment(incident: Incident, *, actor) -> None:
 
 
 def _notify_major(incident: Incident, *, actor) -> None:
-    managers = User.objects.filter(
-        Q(groups__name=MANAGER) | Q(is_superuser=True), is_active=True
-    ).distinct()
     notify(
-        managers,
+        users_with_role(MANAGER),
         kind=Kind.STATE,
         ticket=incident,
         subject=_("Major incident %(number)s: %(title)s"),

@@ -14,9 +14,8 @@ from itsm.attachments import UploadRefused, UploadTooLarge, download_response
 from itsm.extensions import panels_for, queues_for
 from itsm.pagination import paginate
 from itsm.permissions import get_visible_or_404, role_required
-from itsm.services import add_attachment
 from itsm.templatetags.itsm import since
-from itsm.workflow import Conflict
+from itsm.workflow import Conflict, parse_version
 
 from . import services
 from .filtersets import IncidentFilter
@@ -270,6 +269,8 @@ def _bulk_apply(incident, data, *, actor) -> None:
 
 
 def _reason(exc) -> str:
+    if not isinstance(exc, ValidationError | Conflict):
+        return str(exc)
     if isinstance(exc, ValidationError):
         if hasattr(exc, "error_dict"):
             return "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())
@@ -347,10 +348,9 @@ def _respond(request, incident, **extra):
 
 
 def _action(request, number, perform):
-    """Run one quick action and answer with the refreshed ticket; errors shown, not 500s."""
+    """Run one quick action and answer with the refreshed ticket; errors shown, not 500s.
+    The verb decides who may (a reader who may not work incidents gets its 403)."""
     incident = _get(request, number)
-    if not can_work(request.user):
-        raise PermissionDenied
     try:
         extra = perform(incident) or {}
     except (Conflict, ValidationError) as exc:
@@ -360,8 +360,7 @@ def _action(request, number, perform):
 
 
 def _version(request):
-    value = request.POST.get("version")
-    return int(value) if value and value.isdigit() else None
+    return parse_version(request.POST.get("version"))
 
 
 @role_required(*READ_ROLES)
@@ -459,8 +458,8 @@ def incident_comment(request, number):
                 body=form.cleaned_data["body"],
                 internal=form.cleaned_data["internal"],
             )
-        except PermissionDenied as exc:
-            messages.error(request, str(exc))
+        except (PermissionDenied, Conflict) as exc:
+            messages.error(request, _reason(exc))
     else:
         extra["comment_form"] = form
     return _respond(request, incident, **extra)
@@ -475,9 +474,9 @@ def incident_attach(request, number):
         messages.error(request, _("Choose a file to attach."))
     else:
         try:
-            add_attachment(incident, actor=request.user, upload=upload)
-        except (UploadTooLarge, UploadRefused) as exc:
-            messages.error(request, str(exc))
+            services.attach(incident, actor=request.user, upload=upload)
+        except (UploadTooLarge, UploadRefused, PermissionDenied, Conflict) as exc:
+            messages.error(request, _reason(exc))
     return _respond(request, incident)
 
 

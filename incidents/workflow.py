@@ -50,6 +50,14 @@ def compute_priority(impact: int, urgency: int) -> int:
     return impact + urgency - 1
 
 
+def raise_priority(impact: int, urgency: int, target: int) -> tuple[int, int]:
+    """The impact and urgency, raised as little as needed (impact first: the business side),
+    whose priority is ``target`` or higher; the matrix above stays the only source of it."""
+    impact = max(1, min(impact, target + 1 - urgency))
+    urgency = max(1, min(urgency, target + 1 - impact))
+    return impact, urgency
+
+
 WORKFLOW = Workflow(
     states=State,
     initial=State.NEW,

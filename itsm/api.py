@@ -1,11 +1,13 @@
 """API bases: pagination, the error format of SPEC §11, and the ticket viewset every type uses
 for its ``transition/``, ``comments/``, ``attachments/`` and ``history/`` endpoints."""
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, routers, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -14,11 +16,11 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from . import services
+from . import notify
 from .attachments import UploadRefused, UploadTooLarge, download_response
 from .models import Notification
-from .permissions import has_role, is_staff_member
-from .workflow import Conflict
+from .permissions import is_staff_member
+from .workflow import Conflict, parse_version
 
 
 def exception_handler(exc, context):
@@ -114,6 +116,63 @@ class TransitionSerializer(serializers.Serializer):
     state = serializers.CharField()
 
 
+# --- Serializers of ticket types
+
+
+class StrictInputMixin:
+    """A field the caller may not write (read-only, computed, or no field at all) is refused
+    by name (400), never silently dropped: ``read_only_messages`` may say why for some."""
+
+    read_only_messages: dict[str, str] = {}
+
+    def to_internal_value(self, data):
+        if hasattr(data, "keys"):
+            writable = {name for name, field in self.fields.items() if not field.read_only}
+            refused = sorted(set(data) - writable)
+            if refused:
+                raise serializers.ValidationError(
+                    {
+                        name: [
+                            self.read_only_messages.get(name)
+                            or (
+                                "This field is read-only."
+                                if name in self.fields
+                                else "There is no such field."
+                            )
+                        ]
+                        for name in refused
+                    }
+                )
+        return super().to_internal_value(data)
+
+
+class TicketSerializerMixin(StrictInputMixin):
+    """What every ticket type's serializer shares: strict input, and output limited to the
+    fields the reader may read when the view puts them in the context as ``readable`` (the
+    end user's view of a ticket); ``None`` reads everything."""
+
+    @property
+    def _readable_fields(self):
+        # DRF builds a representation from this generator; filtering it here means fields the
+        # reader may not read are never computed (no display lookups, no prefetches read).
+        readable = self.context.get("readable")
+        for field in super()._readable_fields:
+            if readable is None or field.field_name in readable:
+                yield field
+
+
+@dataclass(frozen=True)
+class TicketVerbs:
+    """The service verbs of one ticket type that the shared endpoints call, and nothing else:
+    each verb holds its rule (who may, which fields, in which states)."""
+
+    create: Callable  # (*, actor, **fields) -> ticket
+    update: Callable  # (ticket, values, *, actor, version) -> changes
+    change_state: Callable  # (ticket, to, *, actor, version, **fields) -> changes
+    comment: Callable  # (ticket, *, actor, body, internal) -> comment
+    attach: Callable  # (ticket, *, actor, upload) -> attachment
+
+
 # --- The ticket viewset
 
 
@@ -126,19 +185,17 @@ class TicketViewSet(
 ):
     """List, read, create and PATCH a ticket type, plus its shared sub-resources.
 
-    Subclasses set ``queryset`` (with its ``select_related``), ``serializer_class``,
-    ``filterset_class``, and may override ``perform_create``, ``update_fields``,
-    ``change_state`` and ``can_transition`` with the app's own services and rules.
+    Subclasses set ``queryset`` (with its ``select_related``), ``serializer_class`` (with
+    ``TicketSerializerMixin``), ``filterset_class``, ``verbs`` (the app's service verbs) and
+    ``readable_fields`` / ``readable_history`` (the app's read rules: ``user -> field names``,
+    ``None`` for all). The endpoints parse, call one verb, render; the verbs decide.
     Every lookup goes through ``visible_to``: a ticket the caller may not see is a 404.
     """
 
     lookup_field = "number"
     lookup_value_regex = "[A-Z]+[0-9]+"
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
-    # Extra body fields a transition may carry (the workflow's required fields are always allowed).
-    transition_fields: tuple[str, ...] = ()
-    # Moves an end user may make on their own tickets: {from: {to, ...}}.
-    end_user_transitions: dict[str, set[str]] = {}
+    verbs: TicketVerbs
 
     def get_queryset(self):
         return super().get_queryset().visible_to(self.request.user)
@@ -147,30 +204,37 @@ class TicketViewSet(
     def model(self):
         return self.queryset.model
 
-    # -- writes, each through a service
+    @staticmethod
+    def readable_fields(user):
+        return None
+
+    @staticmethod
+    def readable_history(user):
+        return None
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        if getattr(self, "swagger_fake_view", False):
+            return context
+        context["readable"] = self.readable_fields(self.request.user)
+        return context
+
+    # -- writes, each through one verb
+
+    def perform_create(self, serializer):
+        values = dict(serializer.validated_data)
+        values.pop("version", None)
+        serializer.instance = self.verbs.create(actor=self.request.user, **values)
 
     def perform_update(self, serializer):
-        version = self.request.data.get("version")
-        if version is not None:
-            try:
-                version = int(version)
-            except (TypeError, ValueError) as exc:
-                raise serializers.ValidationError({"version": ["A whole number."]}) from exc
-        self.update_fields(serializer.instance, serializer.validated_data, version=version)
-
-    def update_fields(self, ticket, values, *, version):
-        services.update_ticket(ticket, values, actor=self.request.user, version=version)
-
-    def change_state(self, ticket, to, *, version, **fields):
-        return services.transition(ticket, to, actor=self.request.user, version=version, **fields)
-
-    def add_comment(self, ticket, **data):
-        return services.add_comment(ticket, actor=self.request.user, **data)
-
-    def can_transition(self, user, ticket, to) -> bool:
-        if is_staff_member(user):
-            return has_role(user, *self.model.STAFF_ROLES)
-        return to in self.end_user_transitions.get(ticket.state, set())
+        values = dict(serializer.validated_data)
+        values.pop("version", None)
+        self.verbs.update(
+            serializer.instance,
+            values,
+            actor=self.request.user,
+            version=parse_version(self.request.data.get("version")),
+        )
 
     @extend_schema(request=TransitionSerializer, responses={200: None})
     @action(detail=True, methods=["post"])
@@ -184,21 +248,10 @@ class TicketViewSet(
             raise serializers.ValidationError(
                 {"state": ["Unknown state; one of " + ", ".join(self.model.workflow.states.values)]}
             )
-        self.model.workflow.check(ticket.state, to)
-        if not self.can_transition(request.user, ticket, to):
-            raise PermissionDenied("You may not make this state change.")
-        allowed_fields = set(self.transition_fields) | set(self.model.workflow.required.get(to, ()))
-        unknown = set(data) - allowed_fields - {"state", "version"}
-        if unknown:
-            raise serializers.ValidationError(
-                {name: ["Not accepted with this transition."] for name in sorted(unknown)}
-            )
-        fields = {name: data[name] for name in allowed_fields if name in data}
-        try:
-            version = int(data["version"]) if data.get("version") not in (None, "") else None
-        except (TypeError, ValueError) as exc:
-            raise serializers.ValidationError({"version": ["A whole number."]}) from exc
-        self.change_state(ticket, to, version=version, **fields)
+        fields = {name: data[name] for name in data if name not in ("state", "version")}
+        self.verbs.change_state(
+            ticket, to, actor=request.user, version=parse_version(data.get("version")), **fields
+        )
         ticket.refresh_from_db()
         return Response(self.get_serializer(ticket).data)
 
@@ -211,7 +264,7 @@ class TicketViewSet(
         if request.method == "POST":
             serializer = CommentSerializer(data=request.data)
             serializer.is_valid(raise_exception=True)
-            comment = services.add_comment(ticket, actor=request.user, **serializer.validated_data)
+            comment = self.verbs.comment(ticket, actor=request.user, **serializer.validated_data)
             return Response(CommentSerializer(comment).data, status=status.HTTP_201_CREATED)
         comments = ticket.comments.select_related("author")
         if not is_staff_member(request.user):
@@ -236,7 +289,7 @@ class TicketViewSet(
             upload = request.FILES.get("file")
             if upload is None:
                 raise serializers.ValidationError({"file": ["No file was submitted."]})
-            attachment = services.add_attachment(ticket, actor=request.user, upload=upload)
+            attachment = self.verbs.attach(ticket, actor=request.user, upload=upload)
             return Response(
                 AttachmentSerializer(attachment, context=context).data,
                 status=status.HTTP_201_CREATED,
@@ -264,8 +317,9 @@ class TicketViewSet(
     def history(self, request, number=None):
         ticket = self.get_object()
         events = ticket.events.select_related("actor")
-        if not is_staff_member(request.user):
-            events = events.filter(internal=False)
+        readable = self.readable_history(request.user)
+        if readable is not None:
+            events = events.filter(internal=False, field__in=readable)
         return Response(HistorySerializer(events, many=True).data)
 
 
@@ -302,16 +356,13 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @action(detail=True, methods=["post"])
     def read(self, request, pk=None):
         notification = get_object_or_404(self.get_queryset(), pk=pk)
-        if notification.read_at is None:
-            notification.read_at = timezone.now()
-            notification.save(update_fields=["read_at"])
+        notify.mark_read(notification, actor=request.user)
         return Response(NotificationSerializer(notification).data)
 
     @extend_schema(request=None, responses={200: None})
     @action(detail=False, methods=["post"], url_path="read-all")
     def read_all(self, request):
-        count = self.get_queryset().filter(read_at__isnull=True).update(read_at=timezone.now())
-        return Response({"marked": count})
+        return Response({"marked": notify.mark_all_read(actor=request.user)})
 
 
 router = routers.SimpleRouter()

@@ -12,6 +12,7 @@ from contextvars import ContextVar
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.core.mail import EmailMessage
 from django.db import transaction
 from django.utils import timezone, translation
@@ -87,6 +88,22 @@ def notify(
     if ids:
         transaction.on_commit(lambda: enqueue(ids))
     return created
+
+
+def mark_read(notification: Notification, *, actor) -> None:
+    """The recipient has seen one notification (someone else's is not theirs to mark)."""
+    if notification.recipient_id != actor.pk:
+        raise PermissionDenied
+    if notification.read_at is None:
+        notification.read_at = timezone.now()
+        notification.save(update_fields=["read_at"])
+
+
+def mark_all_read(*, actor) -> int:
+    """Mark every unread notification of ``actor`` read; return how many."""
+    return Notification.objects.filter(recipient=actor, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )
 
 
 def ticket_url(ticket, user) -> str:

@@ -6,7 +6,7 @@ Apps state their own ``visible_to`` / ``can_<verb>`` rules on top of these helpe
 
 from functools import wraps
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from rest_framework import permissions
@@ -30,6 +30,8 @@ ROLE_LABELS = {
 }
 # Roles that work tickets of every type (see every incident, request, change and the CMDB).
 STAFF_ROLES = frozenset({AGENT, CHANGE_MANAGER, PROBLEM_MANAGER, MANAGER, ADMIN})
+# Roles that may be given tickets to work (assignees): agents, and admins who hold every role.
+ASSIGNABLE_ROLES = (AGENT,)
 
 
 def user_roles(user) -> frozenset[str]:
@@ -60,12 +62,63 @@ def is_end_user(user) -> bool:
     return getattr(user, "is_authenticated", False) and not user_roles(user)
 
 
+def users_with_role(*roles: str):
+    """Active users holding any of ``roles`` (admins hold every role), as a queryset; the
+    one query behind assignee pickers, the API's assignee check and "notify the managers"."""
+    from django.contrib.auth import get_user_model
+    from django.db.models import Q
+
+    users = get_user_model().objects.filter(is_active=True)
+    named = [role for role in roles if role != ADMIN]
+    return users.filter(Q(groups__name__in=named) | Q(is_superuser=True)).distinct()
+
+
+def staff_user_ids(user_ids) -> set[int]:
+    """Which of ``user_ids`` belong to staff (one query): who wrote a line, seen by a
+    requester as "the service desk" or as themself."""
+    return set(
+        users_with_role(*STAFF_ROLES).filter(pk__in=set(user_ids)).values_list("pk", flat=True)
+    )
+
+
 def get_visible_or_404(queryset, user, **lookup):
     """The one object matching ``lookup`` among those ``user`` may see, else 404."""
     try:
         return queryset.visible_to(user).get(**lookup)
     except queryset.model.DoesNotExist as exc:
         raise Http404 from exc
+
+
+def check_fields(sent, allowed, *, message=None) -> None:
+    """Refuse, naming each one, the fields of ``sent`` outside ``allowed`` (400): a field a
+    caller may not set is an error, never silently dropped nor silently applied."""
+    outside = sorted(set(sent) - set(allowed))
+    if outside:
+        text = message or _("You may not set this field.")
+        raise ValidationError({name: [text] for name in outside})
+
+
+class ReadView:
+    """``obj`` seen through the fields a reader may read: any other attribute reads as
+    missing, which a template renders as nothing. The portal renders tickets through it, with
+    the same field list the API's end-user serializer uses, so neither can show more."""
+
+    __slots__ = ("_obj", "_names")
+
+    def __init__(self, obj, names):
+        object.__setattr__(self, "_obj", obj)
+        object.__setattr__(self, "_names", frozenset(names))
+
+    def __getattr__(self, name):
+        if name in self._names:
+            return getattr(self._obj, name)
+        raise AttributeError(name)
+
+    def __setattr__(self, name, value):
+        raise AttributeError("read-only")
+
+    def __str__(self) -> str:
+        return str(self._obj)
 
 
 class HasRole(permissions.BasePermission):

@@ -1,6 +1,11 @@
-"""The writes every ticket type shares. Process apps wrap them in named services
-(``open_incident``, ``resolve``...). Each runs in one transaction, writes its audit events and
-sends the kernel's signals; side effects run after commit."""
+"""The writes every ticket type shares: building blocks for the process apps' service verbs.
+
+Only an app's ``services.py`` calls these (``open_incident``, ``resolve``... wrap them and hold
+the rules: who may, which fields, in which states); views, the API, the portal, commands and
+other apps call those verbs, never these (``tests/itsm/test_one_door.py`` checks it). Each
+writer runs in one transaction, writes its audit events and sends the kernel's signals; side
+effects run after commit.
+"""
 
 from collections.abc import Mapping
 from typing import Any
@@ -15,7 +20,7 @@ from .attachments import check_upload
 from .models import TicketBase, next_number
 from .permissions import is_staff_member
 from .signals import comment_added, ticket_changed
-from .workflow import StaleVersion
+from .workflow import Conflict, StaleVersion
 
 Changes = dict[str, tuple[Any, Any]]
 
@@ -117,21 +122,28 @@ def _validate(ticket: TicketBase, values: Mapping[str, Any]) -> None:
         raise ValidationError(errors)
 
 
-@transaction.atomic
-def update_ticket(
-    ticket: TicketBase, values: Mapping[str, Any], *, actor, version: int | None = None
-) -> Changes:
-    """Change plain fields (never ``state``: use ``transition``); return what changed.
+def lock(ticket: TicketBase, *, version: int | None = None) -> TicketBase:
+    """Lock the ticket's row until the transaction ends and bring ``ticket`` up to it.
 
-    ``version`` is the version the caller read; if the ticket moved on since, nothing is
-    written and ``StaleVersion`` is raised.
+    ``version`` is the version the caller read; if the ticket moved on since, ``StaleVersion``
+    (409) is raised and nothing is written. Verbs lock first, then check their rules against
+    the row as it is now.
     """
-    if "state" in values:
-        raise ValueError("state changes go through transition()")
     locked = type(ticket).objects.select_for_update().get(pk=ticket.pk)
     if version is not None and locked.version != version:
         raise StaleVersion()
     refresh_from_locked(ticket, locked)
+    return ticket
+
+
+@transaction.atomic
+def update_ticket(
+    ticket: TicketBase, values: Mapping[str, Any], *, actor, version: int | None = None
+) -> Changes:
+    """Change plain fields (never ``state``: use ``transition``); return what changed."""
+    if "state" in values:
+        raise ValueError("state changes go through transition()")
+    lock(ticket, version=version)
     _validate(ticket, values)
     changes = diff_fields(ticket, values)
     if not changes:
@@ -139,7 +151,7 @@ def update_ticket(
     write_versioned(
         ticket,
         {ticket._meta.get_field(n).attname: new for n, (_o, new) in changes.items()},
-        expected_version=locked.version,
+        expected_version=ticket.version,
     )
     record_events(ticket, changes, actor=actor)
     ticket_changed.send(
@@ -164,10 +176,7 @@ def transition(
     Sets the milestone timestamp of the target state.
     """
     workflow = ticket.workflow
-    locked = type(ticket).objects.select_for_update().get(pk=ticket.pk)
-    if version is not None and locked.version != version:
-        raise StaleVersion()
-    refresh_from_locked(ticket, locked)
+    lock(ticket, version=version)
     workflow.check(ticket.state, to)
     missing = {
         name: [_("This field is required to move to %(state)s.") % {"state": to}]
@@ -183,7 +192,7 @@ def transition(
     _validate(ticket, values)
     changes = {"state": (ticket.state, to), **diff_fields(ticket, values)}
     attnames = {ticket._meta.get_field(n).attname: new for n, (_o, new) in changes.items()}
-    write_versioned(ticket, attnames, expected_version=locked.version)
+    write_versioned(ticket, attnames, expected_version=ticket.version)
     record_events(ticket, changes, actor=actor)
     ticket_changed.send(
         sender=type(ticket), ticket=ticket, actor=actor, changes=changes, created=False
@@ -198,9 +207,20 @@ def refresh_from_locked(ticket: TicketBase, locked: TicketBase) -> None:
     ticket._state.fields_cache.clear()
 
 
+def check_accepts_updates(ticket: TicketBase) -> None:
+    """A closed or canceled ticket takes no more comments or files (409), whatever the
+    channel: reopen it, or open a new one."""
+    if ticket.workflow.is_terminal(ticket.state):
+        raise Conflict(
+            _("%(number)s is %(state)s: it takes no more comments or files.")
+            % {"number": ticket.number, "state": ticket.state_label.lower()}
+        )
+
+
 @transaction.atomic
 def add_comment(ticket: TicketBase, *, actor, body: str, internal: bool = False):
-    """A public reply or, for staff only, an internal work note."""
+    """A public reply or, for staff only, an internal work note; never on a finished ticket."""
+    check_accepts_updates(ticket)
     body = (body or "").strip()
     if not body:
         raise ValidationError({"body": [_("A comment cannot be empty.")]})
@@ -217,6 +237,7 @@ def add_comment(ticket: TicketBase, *, actor, body: str, internal: bool = False)
 @transaction.atomic
 def add_attachment(ticket: TicketBase, *, actor, upload):
     """Store an uploaded file (size-checked, name sanitised) on ``ticket``."""
+    check_accepts_updates(ticket)
     name, content_type = check_upload(upload)
     attachment = ticket.attachments.model(
         ticket=ticket, name=name, size=upload.size, content_type=content_type, uploaded_by=actor
@@ -229,6 +250,21 @@ def add_attachment(ticket: TicketBase, *, actor, upload):
         raise
     record_events(ticket, {"attachment": (None, name)}, actor=actor)
     return attachment
+
+
+@transaction.atomic
+def add_attachments(ticket: TicketBase, *, actor, uploads) -> list:
+    """Store several uploads on ``ticket``, all or none: if one is refused, the files already
+    written are removed with the rows the transaction rolls back."""
+    stored = []
+    try:
+        for upload in uploads:
+            stored.append(add_attachment(ticket, actor=actor, upload=upload))
+    except BaseException:
+        for attachment in stored:
+            attachment.file.delete(save=False)
+        raise
+    return stored
 
 
 @transaction.atomic

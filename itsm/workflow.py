@@ -3,6 +3,7 @@
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -27,6 +28,18 @@ class StaleVersion(Conflict):
         "Someone else changed this ticket since you loaded it; "
         "reload it and apply your change again."
     )
+
+
+def parse_version(value) -> int | None:
+    """The ``version`` a client read (optimistic locking), from a form or a JSON body:
+    absent or empty means "don't check"; anything else must be a whole number (400)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    raise ValidationError({"version": [_("A whole number.")]})
 
 
 @dataclass(frozen=True)

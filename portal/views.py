@@ -1,20 +1,19 @@
 """The self-service portal (SPEC §1, §3): report an issue, follow it, reply, confirm or reopen
 the resolution, rate it.
 
-Views parse input, check the requester's right (``incidents.permissions``) and call one service
-of ``incidents.services``; a move the ticket no longer allows becomes a message, never a 500.
-Every ticket is looked up through ``Incident.objects.visible_to``: someone else's is a 404.
-End users never see internal notes, nor any trace of them.
+Views parse input and call one verb of ``incidents.services``, which holds the rules; what a
+verb refuses becomes a message in the requester's words, never a 500. Every ticket is looked
+up through ``Incident.objects.visible_to``: someone else's is a 404. Templates read a ticket
+through the fields a requester may read (``incidents.permissions.REQUESTER_READABLE``, the
+API's end-user view too). End users never see internal notes, nor any trace of them.
 """
 
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -26,14 +25,19 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.models import User
 from incidents import services
 from incidents.models import Incident
-from incidents.permissions import can_rate, can_transition, can_work, is_requester
+from incidents.permissions import (
+    REQUESTER_READABLE,
+    can_rate,
+    can_transition,
+    can_work,
+    is_requester,
+)
 from incidents.workflow import State
-from itsm import services as kernel
 from itsm.attachments import UploadRefused, UploadTooLarge, download_response
 from itsm.extensions import panels_for
 from itsm.markdown import render_markdown_many
 from itsm.pagination import paginate
-from itsm.permissions import STAFF_ROLES, get_visible_or_404, has_role
+from itsm.permissions import ReadView, get_visible_or_404, has_role, staff_user_ids
 from itsm.workflow import Conflict
 
 from .forms import AttachForm, CommentForm, RatingForm, ReopenForm, ReportForm
@@ -42,6 +46,12 @@ from .templatetags.portal import PlainState, plain_state
 PAGE_SIZE = 20
 FINISHED = (State.CLOSED, State.CANCELED)
 TABS = {"open": ~Q(state__in=FINISHED), "closed": Q(state__in=FINISHED)}
+# What a portal template may read of a ticket: the requester's fields, and its portal link.
+READABLE = REQUESTER_READABLE | {"get_portal_url"}
+
+
+def as_requester_sees(incident: Incident) -> ReadView:
+    return ReadView(incident, READABLE)
 
 
 @login_required
@@ -52,7 +62,7 @@ def home(request):
         .order_by("-updated_at")
         .only("number", "title", "state", "hold_reason", "updated_at")[:10]
     )
-    return render(request, "portal/home.html", {"tickets": mine})
+    return render(request, "portal/home.html", {"tickets": [as_requester_sees(t) for t in mine]})
 
 
 # --- Report an issue ---------------------------------------------------------------------------
@@ -65,16 +75,15 @@ def report(request):
     if form.is_bound and form.is_valid():
         data = form.cleaned_data
         try:
-            with _attachments_all_or_none() as stored, transaction.atomic():
-                incident = services.open_incident(
-                    actor=request.user,
-                    requester=request.user,
-                    title=data["title"],
-                    description=data["description"],
-                    urgency=data["urgency"],
-                    service=data["service"],
-                )
-                _attach(incident, request.user, data["attachments"], stored)
+            incident = services.open_incident(
+                actor=request.user,
+                requester=request.user,
+                title=data["title"],
+                description=data["description"],
+                urgency=data["urgency"],
+                service=data["service"],
+                attachments=data["attachments"],
+            )
         except ValidationError as exc:
             _add_errors(form, exc)
         except (UploadTooLarge, UploadRefused) as exc:
@@ -90,24 +99,6 @@ def report(request):
             )
             return redirect(incident.get_portal_url())
     return render(request, "portal/report.html", {"form": form})
-
-
-@contextmanager
-def _attachments_all_or_none():
-    """Collects the attachments stored inside the block; if the block fails (its transaction
-    rolls the rows back) the files already written are removed too."""
-    stored: list = []
-    try:
-        yield stored
-    except BaseException:
-        for attachment in stored:
-            attachment.file.delete(save=False)
-        raise
-
-
-def _attach(incident, user, uploads, stored: list) -> None:
-    for upload in uploads:
-        stored.append(kernel.add_attachment(incident, actor=user, upload=upload))
 
 
 def _add_errors(form, exc: ValidationError) -> None:
@@ -157,6 +148,7 @@ def ticket_list(request):
         )
     )
     page = paginate(rows, ["-updated_at"], cursor=request.GET.get("cursor"), size=PAGE_SIZE)
+    page.rows = [as_requester_sees(ticket) for ticket in page.rows]
     return render(
         request,
         "portal/ticket_list.html",
@@ -193,11 +185,7 @@ def public_conversation(incident: Incident, user) -> list[Entry]:
     # A move to on hold writes the state and the reason at the same instant.
     reasons = {e.at: e.new or "" for e in events if e.field == "hold_reason"}
     authors = {c.author_id for c in comments} | {e.actor_id for e in events if e.actor_id}
-    staff = set(
-        User.objects.filter(pk__in=authors)
-        .filter(Q(groups__name__in=STAFF_ROLES) | Q(is_superuser=True))
-        .values_list("pk", flat=True)
-    )
+    staff = staff_user_ids(authors)
     entries = [
         Entry(
             at=c.created_at,
@@ -266,7 +254,7 @@ def _actions(user, incident: Incident) -> dict:
 
 def _conversation_context(request, incident, comment_form=None, **extra) -> dict:
     return {
-        "incident": incident,
+        "incident": as_requester_sees(incident),
         "entries": public_conversation(incident, request.user),
         "comment_form": comment_form or CommentForm(),
         **_actions(request.user, incident),
@@ -308,21 +296,23 @@ def _is_htmx(request) -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
+def _finished(incident: Incident, what) -> str:
+    return what % {"state": plain_state(incident.state).label}
+
+
 @login_required
 @require_POST
 def ticket_comment(request, number):
     incident = _get(request, number)
     form = CommentForm(request.POST)
     error = ""
-    if incident.state in FINISHED:
-        error = _("This ticket is “%(state)s”: it takes no more replies.") % {
-            "state": plain_state(incident.state).label
-        }
-    elif form.is_valid():
+    if form.is_valid():
         try:
             services.comment(incident, actor=request.user, body=form.cleaned_data["body"])
         except ValidationError as exc:
             form.add_error("body", exc.messages)
+        except Conflict:
+            error = _finished(incident, _("This ticket is “%(state)s”: it takes no more replies."))
         except PermissionDenied:
             error = _("You cannot reply on this ticket.")
         else:
@@ -350,20 +340,20 @@ def ticket_comment(request, number):
 @require_POST
 def ticket_attach(request, number):
     incident = _get(request, number)
-    if incident.state in FINISHED:
-        messages.error(
-            request,
-            _("This ticket is “%(state)s”: files can no longer be added.")
-            % {"state": plain_state(incident.state).label},
-        )
-        return redirect(incident.get_portal_url())
     form = AttachForm(request.POST, request.FILES)
     if form.is_valid():
         try:
-            with _attachments_all_or_none() as stored, transaction.atomic():
-                _attach(incident, request.user, form.cleaned_data["attachments"], stored)
+            stored = services.attach_files(
+                incident, actor=request.user, uploads=form.cleaned_data["attachments"]
+            )
         except (UploadTooLarge, UploadRefused) as exc:
             form.add_error("attachments", str(exc))
+        except (Conflict, PermissionDenied):
+            messages.error(
+                request,
+                _finished(incident, _("This ticket is “%(state)s”: files can no longer be added.")),
+            )
+            return redirect(incident.get_portal_url())
         else:
             messages.success(
                 request,
@@ -417,10 +407,7 @@ def _attempt(request, incident: Incident, action) -> bool:
         incident.refresh_from_db(fields=["state", "hold_reason", "version"])
         messages.error(
             request,
-            _(
-                "Nothing was changed: this ticket moved on in the meantime and is now "
-                "“%(state)s”."
-            )
+            _("Nothing was changed: this ticket moved on in the meantime and is now “%(state)s”.")
             % {"state": incident_state_label(incident)},
         )
     except PermissionDenied as exc:
@@ -471,7 +458,9 @@ def ticket_cancel(request, number):
     if not _may_move(request.user, incident, State.CANCELED):
         return _refuse(request, incident, "cancel")
     if request.method == "GET":
-        return render(request, "portal/ticket_cancel.html", {"incident": incident})
+        return render(
+            request, "portal/ticket_cancel.html", {"incident": as_requester_sees(incident)}
+        )
     if _attempt(request, incident, lambda: services.cancel(incident, actor=request.user)):
         messages.success(
             request, _("Your request %(number)s is canceled.") % {"number": incident.number}

@@ -8,16 +8,18 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, routers, serializers, viewsets
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Team
 from cmdb.models import CI
 from itsm.pagination import CursorPagination
-from itsm.permissions import MANAGER, has_role, is_staff_member
+from itsm.workflow import parse_version
 
 from . import config, services
 from .models import AppliesTo, Calendar, Metric, Policy, Timer
+from .permissions import can_configure, can_read_config, can_read_timers
 from .tickets import KINDS, TicketKind
 
 # --- Timers -----------------------------------------------------------------------------------
@@ -52,6 +54,8 @@ class TicketTimersView(APIView):
 
     @extend_schema(responses=TimerSerializer(many=True))
     def get(self, request, number):
+        if not can_read_timers(request.user):  # before the lookup: reveals nothing
+            raise PermissionDenied
         ticket = get_object_or_404(self.kind.model.objects.visible_to(request.user), number=number)
         timers = (
             Timer.objects.filter(**{self.kind.timer_field: ticket})
@@ -71,8 +75,8 @@ class ConfigPermission(permissions.BasePermission):
 
     def has_permission(self, request, view) -> bool:
         if request.method in permissions.SAFE_METHODS:
-            return is_staff_member(request.user)
-        return has_role(request.user, MANAGER)
+            return can_read_config(request.user)
+        return can_configure(request.user)
 
 
 class HoursSerializer(serializers.Serializer):
@@ -194,13 +198,7 @@ class PolicySerializer(serializers.ModelSerializer):
 
 
 def _version(request) -> int | None:
-    version = request.data.get("version") if hasattr(request.data, "get") else None
-    if version in (None, ""):
-        return None
-    try:
-        return int(version)
-    except (TypeError, ValueError) as exc:
-        raise serializers.ValidationError({"version": ["A whole number."]}) from exc
+    return parse_version(request.data.get("version") if hasattr(request.data, "get") else None)
 
 
 class NamePagination(CursorPagination):

@@ -21,6 +21,7 @@ from itsm.workflow import Conflict, StaleVersion
 
 from .calendar import CalendarError, WorkingCalendar
 from .models import BREACH, AppliesTo, Calendar, Holiday, Policy, Recipient
+from .permissions import check_configure
 from .tickets import kind_by_key
 
 log = logging.getLogger(__name__)
@@ -167,6 +168,7 @@ def save_calendar(
     calendar: Calendar | None, *, name, timezone, hours, holidays, actor=None, version=None
 ) -> Calendar:
     """Create (``calendar=None``) or edit a calendar; an edit recomputes its running timers."""
+    check_configure(actor)
     timezone, hours, holidays = validate_calendar(timezone, hours, holidays)
     name = (name or "").strip()
     if not name:
@@ -199,6 +201,7 @@ def save_calendar(
 
 @transaction.atomic
 def delete_calendar(calendar: Calendar, *, actor=None) -> None:
+    check_configure(actor)
     if calendar.is_default:
         raise Conflict(_("The default 24×7 calendar cannot be deleted."))
     if calendar.policies.exists():
@@ -330,6 +333,7 @@ def validate_policy(values: dict) -> dict:
 def save_policy(policy: Policy | None, values: dict, *, actor=None, version=None) -> Policy:
     """Create (``policy=None``) or edit a policy; an edit that changes what timers measure
     recomputes running and paused timers (met and breached ones never change)."""
+    check_configure(actor)
     values = validate_policy({k: v for k, v in values.items() if k in POLICY_FIELDS})
     if policy is None:
         policy = Policy(**values)
@@ -365,6 +369,7 @@ _FK = {"service", "calendar", "warning_reassign_to", "breach_reassign_to"}
 
 @transaction.atomic
 def delete_policy(policy: Policy, *, actor=None) -> None:
+    check_configure(actor)
     if policy.timers.exists():
         raise Conflict(_("Timers were measured against this policy; deactivate it instead."))
     policy.delete()

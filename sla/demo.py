@@ -6,8 +6,8 @@ from datetime import date
 import holidays as holiday_data
 from django.utils import timezone
 
-from .config import default_calendar
-from .models import Calendar, Holiday, Policy
+from .config import default_calendar, save_calendar, save_policy
+from .models import Calendar, Policy
 
 MINUTE, HOUR = 60, 3600
 BUSINESS_DAY = 9 * HOUR  # Paris office hours, 09:00–18:00
@@ -29,10 +29,14 @@ def seed_demo(progress=None) -> None:
     calendars = {"always": default_calendar(), "paris": paris_calendar()}
     if progress is not None:
         progress.set_postfix_str("sla: policies")
+    existing = set(Policy.objects.values_list("name", flat=True))
     for order, (name, priority, calendar, response, resolution) in enumerate(POLICIES, 1):
-        Policy.objects.get_or_create(
-            name=name,
-            defaults={
+        if name in existing:
+            continue
+        save_policy(
+            None,
+            {
+                "name": name,
                 "applies_to": "incident",
                 "priorities": [priority],
                 "calendar": calendars[calendar],
@@ -44,23 +48,28 @@ def seed_demo(progress=None) -> None:
                 if priority <= 2
                 else ["assignee", "team_lead"],
             },
+            actor=None,
         )
 
 
 def paris_calendar() -> Calendar:
-    calendar, created = Calendar.objects.get_or_create(
+    calendar = Calendar.objects.filter(name="Paris office hours").first()
+    if calendar is not None:
+        return calendar
+    year = timezone.localdate().year
+    french = holiday_data.country_holidays("FR", years=[year, year + 1])
+    return save_calendar(
+        None,
         name="Paris office hours",
-        defaults={"timezone": "Europe/Paris", "hours": PARIS_HOURS},
-    )
-    if created:
-        year = timezone.localdate().year
-        french = holiday_data.country_holidays("FR", years=[year, year + 1])
-        Holiday.objects.bulk_create(
-            Holiday(calendar=calendar, date=day, name=str(name)[:100])
+        timezone="Europe/Paris",
+        hours=PARIS_HOURS,
+        holidays=[
+            {"date": day, "name": str(name)[:100]}
             for day, name in sorted(french.items())
             if isinstance(day, date)
-        )
-    return calendar
+        ],
+        actor=None,
+    )
 
 
 def finish_demo(progress=None) -> int:

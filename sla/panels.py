@@ -8,10 +8,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from itsm.extensions import desk_queue, ticket_panel
-from itsm.permissions import is_staff_member
 
 from . import services
 from .models import Metric, Timer
+from .permissions import can_read_timers
 from .tickets import kind_for_model
 
 BREACHING_SOON = timedelta(hours=2)
@@ -21,7 +21,7 @@ BREACHING_SOON = timedelta(hours=2)
 def sla_panel(ticket, user):
     """Staff see each timer of the ticket: time left, overrun or paused."""
     kind = kind_for_model(type(ticket))
-    if kind is None or not is_staff_member(user):
+    if kind is None or not can_read_timers(user):
         return None
     timers = list(
         Timer.objects.filter(**{kind.timer_field: ticket})

@@ -19,16 +19,13 @@ import json
 import logging
 from datetime import datetime, timedelta
 
-from django.contrib.auth import get_user_model
 from django.db import connection, transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from itsm import services as kernel
 from itsm.models import Notification
 from itsm.notify import notify
-from itsm.permissions import MANAGER
+from itsm.permissions import MANAGER, users_with_role
 
 from . import engine
 from .engine import BREACH, floor_second
@@ -113,8 +110,7 @@ class _Context:
     @property
     def managers(self):
         if self._managers is None:
-            users = get_user_model().objects.filter(is_active=True)
-            self._managers = list(users.filter(Q(groups__name=MANAGER)).distinct())
+            self._managers = list(users_with_role(MANAGER))
         return self._managers
 
     def event(self, timer, at, kind, **data) -> None:
@@ -343,26 +339,15 @@ def apply_escalation_actions(escalation_id: int) -> bool:
         if escalation is None:
             return False
         ticket = escalation.timer.ticket
-        kind = kind_of(ticket)
-        values = {}
-        if ticket.is_open and not kind.is_done(ticket):
-            # one level above the priority the timer was measured at: two timers breaching
-            # together raise it once
-            target = escalation.actions.get("priority")
-            current = kind.priority(ticket)
-            if target and current and target < current:
-                values["priority"] = target
-            team_id = escalation.actions.get("reassign_to")
-            team = Team.objects.filter(pk=team_id).first() if team_id else None
-            if team is not None and ticket.assignment_group_id != team.pk:
-                values["assignment_group"] = team
-                if ticket.assignee_id and not team.members.filter(pk=ticket.assignee_id).exists():
-                    values["assignee"] = None
-        if values:
-            kernel.update_ticket(ticket, values, actor=None)
+        team_id = escalation.actions.get("reassign_to")
+        changes = kind_of(ticket).escalate(
+            ticket,
+            priority=escalation.actions.get("priority") or None,
+            team=Team.objects.filter(pk=team_id).first() if team_id else None,
+        )
         escalation.actions_done_at = timezone.now()
         escalation.save(update_fields=["actions_done_at"])
-    return bool(values)
+    return bool(changes)
 
 
 def sweep_escalation_actions(now: datetime | None = None) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.apps import apps
+from django.utils.module_loading import import_string
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,8 @@ class TicketKind:
     hold_field: str = ""
     # Ticket fields that select the policy.
     match_fields: tuple[str, ...] = ("priority", "service")
+    # The process app's verb an escalation calls: ``(ticket, *, actor, priority, team)``.
+    escalate_verb: str = ""
 
     @property
     def model(self):
@@ -47,6 +50,13 @@ class TicketKind:
     def responded(self, ticket) -> bool:
         return ticket.state in self.response_states or ticket.state in self.done_states
 
+    def escalate(self, ticket, *, priority=None, team=None):
+        """Raise the priority and/or reassign through the ticket type's own verb (which
+        notifies and audits as any change does); the engine never writes a ticket itself."""
+        if not self.escalate_verb:
+            return {}
+        return import_string(self.escalate_verb)(ticket, actor=None, priority=priority, team=team)
+
     def priority(self, ticket):
         return getattr(ticket, "priority", None)
 
@@ -63,6 +73,7 @@ INCIDENT = TicketKind(
     cancel_states=frozenset({"canceled"}),
     hold_state="on_hold",
     hold_field="hold_reason",
+    escalate_verb="incidents.services.escalate",
 )
 
 KINDS = (INCIDENT,)

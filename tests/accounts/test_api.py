@@ -13,7 +13,7 @@ def test_staff_can_read_the_user_directory(db, api, persona, who):
     persona("rita")
     response = api.as_(persona(who)).get("/api/v1/users/")
     assert response.status_code == 200
-    assert "rita" in [u["username"] for u in response.json()]
+    assert "rita" in [u["username"] for u in response.json()["results"]]
 
 
 def test_the_directory_search_matches_every_word_in_any_name_field(db, api, alice):
@@ -24,7 +24,8 @@ def test_the_directory_search_matches_every_word_in_any_name_field(db, api, alic
     api.as_(alice)
 
     def found(text):
-        return sorted(u["username"] for u in api.get("/api/v1/users/", {"search": text}).json())
+        body = api.get("/api/v1/users/", {"search": text}).json()
+        return sorted(u["username"] for u in body["results"])
 
     assert found("rita") == ["rr", "rs"]
     assert found("rita requester") == ["rr"]
@@ -112,14 +113,25 @@ def test_me_shows_my_roles_and_teams(db, api, alice):
 
 
 def test_me_can_change_my_language_but_not_my_roles(db, api, rita):
-    response = api.as_(rita).patch(
-        "/api/v1/users/me/", {"language": "fr", "roles": ["admin"]}, format="json"
-    )
-    assert response.status_code == 200
+    api.as_(rita)
+    refused = api.patch("/api/v1/users/me/", {"language": "fr", "roles": ["admin"]}, format="json")
+    assert refused.status_code == 400
+    assert "roles" in refused.json()  # named, not silently dropped; nothing applied
+    rita.refresh_from_db()
+    assert (rita.language, rita.is_superuser, rita.roles) == ("", False, [])
+    assert api.patch("/api/v1/users/me/", {"language": "fr"}, format="json").status_code == 200
     rita.refresh_from_db()
     assert rita.language == "fr"
-    assert not rita.is_superuser
-    assert rita.roles == []
+
+
+def test_the_user_directory_is_a_paginated_list_like_every_other(db, api, alice, persona):
+    for name in ("rita", "eve", "bob"):
+        persona(name)
+    body = api.as_(alice).get("/api/v1/users/", {"page_size": 2}).json()
+    assert set(body) >= {"results", "next"} and len(body["results"]) == 2
+    rest = api.get(body["next"]).json()["results"]
+    seen = [u["username"] for u in body["results"] + rest]
+    assert seen == sorted(seen) and len(seen) == len(set(seen)) >= 4
 
 
 def test_changing_my_password_needs_the_current_one(db, api, rita):

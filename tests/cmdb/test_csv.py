@@ -80,29 +80,29 @@ def export_text(queryset=None) -> str:
     return output.getvalue()
 
 
-def test_export_then_import_gives_the_same_estate(estate, alice):
+def test_export_then_import_gives_the_same_estate(estate, ada):
     before = estate_snapshot()
     text = export_text()
     wipe_estate()
     assert not CI.objects.exists()
-    result = import_csv(io.StringIO(text), actor=alice)
+    result = import_csv(io.StringIO(text), actor=ada)
     assert result.ok, result.errors
     assert (result.created, result.relationships_added) == (7, 10)
     assert estate_snapshot() == before
     assert export_text() == text
-    assert CIEvent.objects.filter(field="created", actor=alice).count() == 7
+    assert CIEvent.objects.filter(field="created", actor=ada).count() == 7
 
 
-def test_importing_the_export_again_changes_nothing(estate, alice):
+def test_importing_the_export_again_changes_nothing(estate, ada):
     text = export_text()
     events = CIEvent.objects.count()
-    result = import_csv(io.StringIO(text), actor=alice)
+    result = import_csv(io.StringIO(text), actor=ada)
     assert (result.created, result.updated, result.unchanged) == (0, 0, 7)
     assert (result.relationships_added, result.relationships_removed) == (0, 0)
     assert CIEvent.objects.count() == events
 
 
-def test_an_edited_export_updates_and_resyncs_relationships(estate, alice):
+def test_an_edited_export_updates_and_resyncs_relationships(estate, ada):
     rows = list(csv.DictReader(io.StringIO(export_text())))
     app = next(row for row in rows if row["name"] == "CRM – web")
     app["supplier"] = "Acme"
@@ -111,12 +111,12 @@ def test_an_edited_export_updates_and_resyncs_relationships(estate, alice):
     writer = csv.DictWriter(output, COLUMNS)
     writer.writeheader()
     writer.writerows(rows)
-    result = import_csv(io.StringIO(output.getvalue()), actor=alice)
+    result = import_csv(io.StringIO(output.getvalue()), actor=ada)
     assert (result.updated, result.relationships_removed, result.relationships_added) == (1, 2, 0)
     ci = CI.objects.get(name="CRM – web")
     assert ci.supplier == "Acme"
     assert list(ci.outgoing.values_list("target__name", flat=True)) == ["db-crm"]
-    assert ci.events.filter(field="supplier", actor=alice).exists()
+    assert ci.events.filter(field="supplier", actor=ada).exists()
 
 
 BAD = f"""{HEADER}
@@ -133,8 +133,8 @@ srv-ok,server,,,,,,,,,
 """
 
 
-def test_every_bad_line_is_reported_and_nothing_is_written(db, alice):
-    result = import_csv(io.StringIO(BAD), actor=alice)
+def test_every_bad_line_is_reported_and_nothing_is_written(db, ada):
+    result = import_csv(io.StringIO(BAD), actor=ada)
     assert not result.written
     assert not CI.objects.exists()
     errors = {(error.line, error.column) for error in result.errors}
@@ -156,54 +156,54 @@ def test_every_bad_line_is_reported_and_nothing_is_written(db, alice):
     assert any("'app'" in message for message in messages)
 
 
-def test_partial_writes_the_good_lines_only(db, alice):
-    result = import_csv(io.StringIO(BAD), actor=alice, partial=True)
+def test_partial_writes_the_good_lines_only(db, ada):
+    result = import_csv(io.StringIO(BAD), actor=ada, partial=True)
     assert result.written
     assert list(CI.objects.values_list("name", flat=True)) == ["srv-ok"]
     assert result.failed_lines == [3, 4, 5, 6, 7, 11]
 
 
-def test_a_dry_run_reports_and_writes_nothing(estate, alice):
+def test_a_dry_run_reports_and_writes_nothing(estate, ada):
     text = export_text()
     wipe_estate()
-    result = import_csv(io.StringIO(text), actor=alice, dry_run=True)
+    result = import_csv(io.StringIO(text), actor=ada, dry_run=True)
     assert result.ok and not result.written
     assert (result.created, result.relationships_added) == (7, 10)
     assert not CI.objects.exists()
 
 
-def test_a_relationship_target_may_already_be_in_the_cmdb(make_ci, alice):
+def test_a_relationship_target_may_already_be_in_the_cmdb(make_ci, ada):
     make_ci("server", "srv-existing")
     text = f"{HEADER}\napp,application,,,,,,,,,runs_on:server/srv-existing\n"
-    assert import_csv(io.StringIO(text), actor=alice).ok
+    assert import_csv(io.StringIO(text), actor=ada).ok
     assert Relationship.objects.get().target.name == "srv-existing"
 
 
-def test_columns_left_out_are_left_alone(make_ci, alice):
+def test_columns_left_out_are_left_alone(make_ci, ada):
     make_ci("server", "srv-1", supplier="Dell", criticality=1)
-    result = import_csv(io.StringIO("name,ci_class,supplier\nsrv-1,server,HPE\n"), actor=alice)
+    result = import_csv(io.StringIO("name,ci_class,supplier\nsrv-1,server,HPE\n"), actor=ada)
     ci = CI.objects.get(name="srv-1")
     assert (result.updated, ci.supplier, ci.criticality) == (1, "HPE", 1)
 
 
-def test_unknown_or_missing_columns_are_refused(db, alice):
-    result = import_csv(io.StringIO("name,colour\nx,red\n"), actor=alice)
+def test_unknown_or_missing_columns_are_refused(db, ada):
+    result = import_csv(io.StringIO("name,colour\nx,red\n"), actor=ada)
     assert {(error.line, error.column) for error in result.errors} == {(1, "ci_class"), (1, "")}
 
 
-def test_the_commands_round_trip(estate, alice, tmp_path, capsys):
+def test_the_commands_round_trip(estate, ada, tmp_path, capsys):
     path = tmp_path / "estate.csv"
     call_command("cmdb_export", str(path))
     before = estate_snapshot()
     wipe_estate()
     call_command("cmdb_import", str(path), "--dry-run")
     assert not CI.objects.exists()
-    call_command("cmdb_import", str(path), "--actor", "alice")
+    call_command("cmdb_import", str(path), "--actor", "ada")
     assert estate_snapshot() == before
     assert "7 created" in capsys.readouterr().out
 
 
-def test_the_progress_bar_ticks_once_per_row_checked_and_written(estate, alice):
+def test_the_progress_bar_ticks_once_per_row_checked_and_written(estate, ada):
     class Bar:
         ticks = 0
 
@@ -211,7 +211,7 @@ def test_the_progress_bar_ticks_once_per_row_checked_and_written(estate, alice):
             self.ticks += n
 
     bar = Bar()
-    import_csv(io.StringIO(export_text()), actor=alice, progress=bar)
+    import_csv(io.StringIO(export_text()), actor=ada, progress=bar)
     assert bar.ticks == 14  # 7 rows checked, 7 written
 
 

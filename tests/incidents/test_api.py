@@ -78,7 +78,11 @@ def test_an_end_user_creates_an_incident_for_themself(db, api, rita):
     assert body["number"].startswith("INC") and len(body["number"]) == 10
     assert body["requester"] == rita.pk
     assert body["state"] == "new"
-    assert (body["impact"], body["urgency"], body["priority"]) == (3, 1, 3)
+    assert body["urgency"] == 1
+    # the requester reads what they reported, not its handling (SPEC §1)
+    assert not {"impact", "priority", "assignee", "ci", "watchers"} & set(body)
+    incident = Incident.objects.get(number=body["number"])
+    assert (incident.impact, incident.urgency, incident.priority) == (3, 1, 3)
 
 
 @pytest.mark.parametrize(
@@ -368,7 +372,8 @@ def test_the_auto_close_task_is_scheduled_and_runs(db, alice, settings):
 
 def test_a_new_incident_is_routed_to_the_first_line_team(db, api, rita, alice):
     body = api.as_(rita).post("/api/v1/incidents/", {"title": "Help"}, format="json").json()
-    assert body["assignment_group"] == alice.teams.get().pk
+    incident = Incident.objects.get(number=body["number"])
+    assert incident.assignment_group_id == alice.teams.get().pk
     assert Notification.objects.filter(recipient=alice, kind="assigned").exists()
 
 

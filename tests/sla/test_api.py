@@ -61,9 +61,12 @@ def test_an_overrun_reads_negative_remaining_and_breached(api, incident, alice):
     assert first["remaining_seconds"] == -5 * MINUTE
 
 
-def test_requester_reads_own_timers_another_end_user_gets_404(api, incident, rita, eve):
-    assert api.as_(rita).get(timers_url(incident)).status_code == 200
-    assert api.as_(eve).get(timers_url(incident)).status_code == 404
+def test_timers_are_for_staff_the_requester_gets_403_as_any_end_user(api, incident, rita, eve):
+    """The portal never shows timers; the API keeps the same rule (``sla.permissions``), and
+    answers before the lookup, so the status says nothing of whether the ticket exists."""
+    assert api.as_(rita).get(timers_url(incident)).status_code == 403
+    assert api.as_(eve).get(timers_url(incident)).status_code == 403
+    assert api.as_(eve).get("/api/v1/incidents/INC9999999/sla/").status_code == 403
 
 
 def test_anonymous_is_refused(api, incident):

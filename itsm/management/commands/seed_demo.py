@@ -14,8 +14,8 @@ from django.db import transaction
 from tqdm import tqdm
 
 from accounts.models import Team, User
+from accounts.services import add_members, create_user, save_team
 from itsm.notify import without_mail
-from itsm.testing import make_user
 
 DEMO_PASSWORD = "demo"
 # username, first, last, roles, teams
@@ -82,8 +82,9 @@ class Command(BaseCommand):
         for username, first, last, roles, _teams in DEMO_USERS:
             user = User.objects.filter(username=username).first()
             if user is None:
-                user = make_user(
-                    username,
+                user = create_user(
+                    actor=None,
+                    username=username,
                     roles=roles,
                     password=DEMO_PASSWORD,
                     first_name=first,
@@ -96,11 +97,11 @@ class Command(BaseCommand):
     def seed_teams(self, users: dict[str, User]) -> None:
         for name, description in TEAMS.items():
             lead = users.get(TEAM_LEADS.get(name, ""))
-            team, _created = Team.objects.get_or_create(
-                name=name, defaults={"description": description, "lead": lead}
+            team = Team.objects.filter(name=name).first() or save_team(
+                None, {"name": name, "description": description, "lead": lead}, actor=None
             )
             members = [users[u] for u, *_rest, teams in DEMO_USERS if name in teams]
-            team.members.add(*members)
+            add_members(team, members, actor=None)
 
     def print_logins(self) -> None:
         self.stdout.write(self.style.SUCCESS(f"\nDemo logins (password: {DEMO_PASSWORD})"))
