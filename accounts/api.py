@@ -4,7 +4,6 @@ from django.contrib.auth import password_validation
 from django.urls import path
 from drf_spectacular.utils import extend_schema
 from rest_framework import routers, serializers, viewsets
-from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -94,16 +93,6 @@ class MeSerializer(StrictInputMixin, UserSerializer):
         ]
         read_only_fields = ["username", "roles", "teams"]
 
-    def update(self, instance, validated_data):
-        data = dict(validated_data)
-        return services.update_profile(
-            instance,
-            data,
-            actor=self.context["request"].user,
-            password=data.pop("password", None),
-            current_password=data.pop("current_password", None),
-        )
-
 
 class UserViewSet(viewsets.ModelViewSet):
     """Admins manage users; staff may read the directory (assignee pickers)."""
@@ -138,8 +127,15 @@ class UserViewSet(viewsets.ModelViewSet):
                 request.user, data=request.data, partial=True, context={"request": request}
             )
             serializer.is_valid(raise_exception=True)
-            serializer.save()
-            return Response(serializer.data)
+            values = dict(serializer.validated_data)
+            services.update_profile(
+                request.user,
+                values,
+                actor=request.user,
+                password=values.pop("password", None),
+                current_password=values.pop("current_password", None),
+            )
+            return Response(MeSerializer(request.user).data)
         return Response(MeSerializer(request.user).data)
 
 
@@ -197,7 +193,7 @@ class ObtainToken(APIView):
     def post(self, request):
         serializer = AuthTokenSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
-        token, _created = Token.objects.get_or_create(user=serializer.validated_data["user"])
+        token = services.issue_token(serializer.validated_data["user"])
         return Response({"token": token.key})
 
 

@@ -145,6 +145,14 @@ def update_profile(
     return user
 
 
+def issue_token(user: User):
+    """The API token of someone who has just proved their password (``auth/token/``)."""
+    from rest_framework.authtoken.models import Token
+
+    token, _created = Token.objects.get_or_create(user=user)
+    return token
+
+
 def set_language(user: User, language: str, *, actor) -> None:
     """The interface and email language a person chose (the language switcher)."""
     if actor is None or actor.pk != user.pk:

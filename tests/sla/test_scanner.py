@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from incidents.services import change_state
+from incidents.workflow import compute_priority
 from itsm.models import Notification
 from itsm.testing import make_incident, make_persona, make_team
 from sla import scanner
@@ -223,7 +224,15 @@ class TestActions:
             assert apply_escalation_actions(escalation.pk) is False  # done once
         incident.refresh_from_db()
         assert incident.priority == 3
+        # raised through the incident's verb: the priority still follows impact × urgency
+        assert incident.priority == compute_priority(incident.impact, incident.urgency)
         assert incident.assignment_group == network and incident.assignee is None
+        # ...and the new team hears of it, as of any assignment
+        carol = network.members.get()
+        assert Notification.objects.filter(
+            recipient=carol, kind="assigned", ticket=incident.number
+        ).exists()
+        assert incident.events.filter(field="assignment_group", new=network.pk).exists()
 
     def test_sweep_applies_actions_whose_task_was_lost(self, always, team):
         make_policy(always, resolution=HOUR, breach_raise_priority=True)
