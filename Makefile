@@ -6,6 +6,7 @@ PORT ?= 8000
 # The test suite runs against PostgreSQL and Redis (CI exports these; these are the local defaults).
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/itsm
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
+TEST_ENV = DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)}
 # One compiled catalogue per translated language that exists.
 MO_FILES := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/django.po))
 
@@ -34,13 +35,15 @@ locale/%/LC_MESSAGES/django.mo: locale/%/LC_MESSAGES/django.po $(VENV)/.installe
 	$(PY) manage.py compilemessages --ignore=.venv --ignore=node_modules -v 0
 	touch $@
 
+# bin/services checks PostgreSQL and Redis first, and starts servers of its own under var/services/
+# when a local address does not answer (installing Debian's packages when they are missing).
 test: install browser
-	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
-	  $(VENV)/bin/pytest -p no:cacheprovider $(PYTEST_ARGS)
+	@$(TEST_ENV) bin/services
+	$(TEST_ENV) $(VENV)/bin/pytest -p no:cacheprovider $(PYTEST_ARGS)
 
 e2e: install browser
-	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
-	  $(VENV)/bin/pytest -m e2e $(PYTEST_ARGS)
+	@$(TEST_ENV) bin/services
+	$(TEST_ENV) $(VENV)/bin/pytest -m e2e $(PYTEST_ARGS)
 
 # Browser tests drive Debian's Chromium; Playwright never downloads a browser.
 browser:
@@ -62,8 +65,7 @@ check-deploy: install
 # The benchmark fills its own database (a million incidents by default: BENCH_ARGS="--rows N").
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/itsm_bench
 bench: install
-	psql "$(BENCH_DATABASE_URL)" -c "SELECT 1" >/dev/null 2>&1 || \
-	  psql "$(dir $(BENCH_DATABASE_URL))postgres" -c "CREATE DATABASE $(notdir $(BENCH_DATABASE_URL))"
+	@DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} bin/services
 	DEBUG=0 SECRET_KEY=bench-only-not-secret ALLOWED_HOSTS=localhost SECURE_SSL_REDIRECT=0 \
 	  $(PY) manage.py collectstatic --noinput -v 0
 	DEBUG=0 SECRET_KEY=bench-only-not-secret ALLOWED_HOSTS=localhost SECURE_SSL_REDIRECT=0 \
@@ -71,5 +73,7 @@ bench: install
 	  $(PY) -m bench incidents $(BENCH_ARGS)
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) -m bench cmdb
 
+# Stops the test servers bin/services started under var/services/, then deletes var/.
 clean:
+	bin/services delete
 	rm -rf var staticfiles
