@@ -7,33 +7,39 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/itsm
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 TEST_ENV = DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)}
+# What installers and migrate print goes to this log; a person sees it when a step fails.
+SETUP_LOG := $(or $(ITSM_VAR_DIR),var)/log/setup.log
+LOGGED := bin/logged $(SETUP_LOG)
+AS_ROOT := $(if $(filter 0,$(shell id -u)),,sudo)
 # One compiled catalogue per translated language that exists.
 MO_FILES := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/django.po))
 
 .PHONY: run install test e2e browser lint bench messages check-deploy clean
 
 run: install
-	$(PY) manage.py migrate --noinput
-	$(PY) manage.py seed_demo
+	@$(LOGGED) $(PY) manage.py migrate --noinput
+	@$(PY) manage.py seed_demo
 	@echo "Service desk: http://127.0.0.1:$(PORT)/  (Ctrl+C stops web, worker and beat)"
 	@# The embedded default ignores ./.env (that file holds docker compose's settings).
-	PORT=$(PORT) $(VENV)/bin/honcho -f Procfile.embedded -e /dev/null start
+	@PORT=$(PORT) $(VENV)/bin/honcho -f Procfile.embedded -e /dev/null start
 
 install: $(VENV)/.installed node_modules/.installed $(MO_FILES)
 
 $(VENV)/.installed: pyproject.toml
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[test]"
-	touch $@
+	@echo "Installing the Python packages into $(VENV)/ (log: $(SETUP_LOG))"
+	@test -x $(PY) || $(LOGGED) $(PYTHON) -m venv $(VENV)
+	@$(LOGGED) $(PY) -m pip install --upgrade pip
+	@$(LOGGED) $(PY) -m pip install -e ".[test]"
+	@touch $@
 
 node_modules/.installed: package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
-	touch $@
+	@echo "Installing the front-end packages into node_modules/ (log: $(SETUP_LOG))"
+	@$(LOGGED) npm ci --no-audit --no-fund
+	@touch $@
 
 locale/%/LC_MESSAGES/django.mo: locale/%/LC_MESSAGES/django.po $(VENV)/.installed
-	$(PY) manage.py compilemessages --ignore=.venv --ignore=node_modules -v 0
-	touch $@
+	@$(LOGGED) $(PY) manage.py compilemessages --ignore=.venv --ignore=node_modules
+	@touch $@
 
 # bin/services checks PostgreSQL and Redis first, and starts servers of its own under var/services/
 # when a local address does not answer (installing Debian's packages when they are missing).
@@ -47,7 +53,9 @@ e2e: install browser
 
 # Browser tests drive Debian's Chromium; Playwright never downloads a browser.
 browser:
-	@test -x /usr/bin/chromium || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
+	@test -x /usr/bin/chromium || { \
+	  echo "Installing chromium with apt-get (log: $(SETUP_LOG))"; \
+	  $(LOGGED) $(AS_ROOT) sh -c 'apt-get update -qq && apt-get install -y -qq chromium'; }
 
 lint: install
 	$(VENV)/bin/ruff check .
