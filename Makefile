@@ -6,45 +6,56 @@ PORT ?= 8000
 # The test suite runs against PostgreSQL and Redis (CI exports these; these are the local defaults).
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/itsm
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
+TEST_ENV = DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)}
+# What installers and migrate print goes to this log; a person sees it when a step fails.
+SETUP_LOG := $(or $(ITSM_VAR_DIR),var)/log/setup.log
+LOGGED := bin/logged $(SETUP_LOG)
+AS_ROOT := $(if $(filter 0,$(shell id -u)),,sudo)
 # One compiled catalogue per translated language that exists.
 MO_FILES := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/django.po))
 
 .PHONY: run install test e2e browser lint bench messages check-deploy clean
 
 run: install
-	$(PY) manage.py migrate --noinput
-	$(PY) manage.py seed_demo
+	@$(LOGGED) $(PY) manage.py migrate --noinput
+	@$(PY) manage.py seed_demo
 	@echo "Service desk: http://127.0.0.1:$(PORT)/  (Ctrl+C stops web, worker and beat)"
 	@# The embedded default ignores ./.env (that file holds docker compose's settings).
-	PORT=$(PORT) $(VENV)/bin/honcho -f Procfile.embedded -e /dev/null start
+	@PORT=$(PORT) $(VENV)/bin/honcho -f Procfile.embedded -e /dev/null start
 
 install: $(VENV)/.installed node_modules/.installed $(MO_FILES)
 
 $(VENV)/.installed: pyproject.toml
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[test]"
-	touch $@
+	@echo "Installing the Python packages into $(VENV)/ (log: $(SETUP_LOG))"
+	@test -x $(PY) || $(LOGGED) $(PYTHON) -m venv $(VENV)
+	@$(LOGGED) $(PY) -m pip install --upgrade pip
+	@$(LOGGED) $(PY) -m pip install -e ".[test]"
+	@touch $@
 
 node_modules/.installed: package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
-	touch $@
+	@echo "Installing the front-end packages into node_modules/ (log: $(SETUP_LOG))"
+	@$(LOGGED) npm ci --no-audit --no-fund
+	@touch $@
 
 locale/%/LC_MESSAGES/django.mo: locale/%/LC_MESSAGES/django.po $(VENV)/.installed
-	$(PY) manage.py compilemessages --ignore=.venv --ignore=node_modules -v 0
-	touch $@
+	@$(LOGGED) $(PY) manage.py compilemessages --ignore=.venv --ignore=node_modules
+	@touch $@
 
+# bin/services checks PostgreSQL and Redis first, and starts servers of its own under var/services/
+# when a local address does not answer (installing Debian's packages when they are missing).
 test: install browser
-	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
-	  $(VENV)/bin/pytest -p no:cacheprovider $(PYTEST_ARGS)
+	@$(TEST_ENV) bin/services
+	$(TEST_ENV) $(VENV)/bin/pytest -p no:cacheprovider $(PYTEST_ARGS)
 
 e2e: install browser
-	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
-	  $(VENV)/bin/pytest -m e2e $(PYTEST_ARGS)
+	@$(TEST_ENV) bin/services
+	$(TEST_ENV) $(VENV)/bin/pytest -m e2e $(PYTEST_ARGS)
 
 # Browser tests drive Debian's Chromium; Playwright never downloads a browser.
 browser:
-	@test -x /usr/bin/chromium || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
+	@test -x /usr/bin/chromium || { \
+	  echo "Installing chromium with apt-get (log: $(SETUP_LOG))"; \
+	  $(LOGGED) $(AS_ROOT) sh -c 'apt-get update -qq && apt-get install -y -qq chromium'; }
 
 lint: install
 	$(VENV)/bin/ruff check .
@@ -62,8 +73,7 @@ check-deploy: install
 # The benchmark fills its own database (a million incidents by default: BENCH_ARGS="--rows N").
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/itsm_bench
 bench: install
-	psql "$(BENCH_DATABASE_URL)" -c "SELECT 1" >/dev/null 2>&1 || \
-	  psql "$(dir $(BENCH_DATABASE_URL))postgres" -c "CREATE DATABASE $(notdir $(BENCH_DATABASE_URL))"
+	@DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} bin/services
 	DEBUG=0 SECRET_KEY=bench-only-not-secret ALLOWED_HOSTS=localhost SECURE_SSL_REDIRECT=0 \
 	  $(PY) manage.py collectstatic --noinput -v 0
 	DEBUG=0 SECRET_KEY=bench-only-not-secret ALLOWED_HOSTS=localhost SECURE_SSL_REDIRECT=0 \
@@ -71,5 +81,7 @@ bench: install
 	  $(PY) -m bench incidents $(BENCH_ARGS)
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) -m bench cmdb
 
+# Stops the test servers bin/services started under var/services/, then deletes var/.
 clean:
+	bin/services delete
 	rm -rf var staticfiles
