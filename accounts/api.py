@@ -1,6 +1,6 @@
 """``users/``, ``users/me/``, ``teams/`` and ``auth/token/`` (SPEC §11)."""
 
-from django.contrib.auth import password_validation
+from django.contrib.auth import password_validation, update_session_auth_hash
 from django.urls import path
 from drf_spectacular.utils import extend_schema
 from rest_framework import routers, serializers, viewsets
@@ -128,13 +128,17 @@ class UserViewSet(viewsets.ModelViewSet):
             )
             serializer.is_valid(raise_exception=True)
             values = dict(serializer.validated_data)
+            password = values.pop("password", None)
             services.update_profile(
                 request.user,
                 values,
                 actor=request.user,
-                password=values.pop("password", None),
+                password=password,
                 current_password=values.pop("current_password", None),
             )
+            if password and request.session.session_key:
+                # this browser stays signed in; every other session ends with the old password
+                update_session_auth_hash(request, request.user)
             return Response(MeSerializer(request.user).data)
         return Response(MeSerializer(request.user).data)
 

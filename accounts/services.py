@@ -97,6 +97,8 @@ def update_user(
     _set_password(user, password, actor=actor)
     user.full_clean(exclude=["password"])
     user.save()
+    if password or not user.is_active:
+        revoke_tokens(user)
     if roles is not None:
         _apply_roles(user, roles)
     if teams is not None:
@@ -121,28 +123,71 @@ def deactivate_user(user: User, *, actor) -> None:
     if user.is_active:
         user.is_active = False
         user.save(update_fields=["is_active"])
+    revoke_tokens(user)
 
 
 @transaction.atomic
 def update_profile(
     user: User, values: Mapping[str, Any], *, actor, password=None, current_password=None
 ) -> User:
-    """Someone changes their own name, email, language or phone; a new password needs the
-    current one."""
+    """Someone changes their own name, email, language or phone.
+
+    A new password or a new email address needs the current password: whoever holds a session
+    for a minute must not take the account's mail (and its password resets) for themselves.
+    The old address is told of an email change; a new password revokes the API tokens (other
+    sessions end by themselves: Django checks each session against the password).
+    """
     if actor is None or actor.pk != user.pk:
         raise PermissionDenied(_("You can only change your own profile."))
     check_fields(values, PROFILE_FIELDS)
-    if password:
-        if not user.check_password(current_password or ""):
-            raise ValidationError(
-                {"current_password": [_("Your current password is required to set a new one.")]}
-            )
-        _set_password(user, password, actor=actor)
+    old_email = user.email
+    email_changes = "email" in values and (values["email"] or "") != old_email
+    if (password or email_changes) and not user.check_password(current_password or ""):
+        raise ValidationError(
+            {"current_password": [_("Your current password is required for this change.")]}
+        )
+    _set_password(user, password, actor=actor)
     for name, value in values.items():
         setattr(user, name, value)
     user.full_clean(exclude=["password"])
     user.save()
+    if password:
+        revoke_tokens(user)
+    if email_changes and old_email:
+        _tell_old_address(user, old_email)
     return user
+
+
+def revoke_tokens(user: User) -> None:
+    """End every API token of ``user`` (a new password, a deactivation)."""
+    from rest_framework.authtoken.models import Token
+
+    Token.objects.filter(user=user).delete()
+
+
+def _tell_old_address(user: User, old_email: str) -> None:
+    from django.conf import settings
+    from django.utils import translation
+
+    from .tasks import send_account_notice
+
+    with translation.override(user.language or settings.LANGUAGE_CODE):
+        subject = str(_("Your service desk email address was changed"))
+        body = str(
+            _(
+                "Hello %(name)s,\n\nThe email address of your service desk account "
+                "%(username)s was changed from %(old)s to %(new)s. If you did not make this "
+                "change, contact the service desk at once: someone may be using your account."
+            )
+        ) % {"name": user, "username": user.username, "old": old_email, "new": user.email}
+
+    def send():
+        try:
+            send_account_notice.apply_async(args=[old_email, subject, body], retry=False)
+        except Exception:  # the broker is down: send it now rather than lose it
+            send_account_notice.apply(args=[old_email, subject, body])
+
+    transaction.on_commit(send)
 
 
 def issue_token(user: User):

@@ -156,6 +156,7 @@ class IncidentViewSet(TicketViewSet):
         change_state=services.change_state,
         comment=services.comment,
         attach=services.attach,
+        set_attachment_internal=services.set_attachment_internal,
     )
     readable_fields = staticmethod(permissions.readable_fields)
     readable_history = staticmethod(permissions.readable_history)

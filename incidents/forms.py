@@ -6,7 +6,7 @@ from accounts.forms import PersonPickerField
 from accounts.models import Team, User
 from cmdb.forms import CIPickerField
 from cmdb.models import CI
-from itsm.forms import Select, load_choices
+from itsm.forms import AttachmentsField, Select, load_choices
 from itsm.permissions import ASSIGNABLE_ROLES, users_with_role
 
 from .models import Incident
@@ -105,6 +105,12 @@ class CommentForm(forms.Form):
         label=_("Comment"), widget=forms.Textarea(attrs={"rows": 3}), max_length=50_000
     )
     internal = forms.BooleanField(label=_("Internal note (agents only)"), required=False)
+    files = AttachmentsField(label=_("Files"), required=False)
+
+
+class AttachForm(forms.Form):
+    file = AttachmentsField(label=_("File"), required=True)
+    internal = forms.BooleanField(label=_("Internal (agents only)"), required=False)
 
 
 class BulkForm(forms.Form):

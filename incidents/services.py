@@ -260,11 +260,12 @@ def _check_parent(incident: Incident, parent: Incident) -> None:
 
 
 @transaction.atomic
-def comment(incident: Incident, *, actor, body: str, internal: bool = False):
+def comment(incident: Incident, *, actor, body: str, internal: bool = False, attachments=()):
     """A public reply or an internal note, and who hears of it (SPEC §9). The requester's
     reply to an incident on hold awaiting them puts it back in progress. Whoever may see the
     incident may reply; only staff write internal notes; a closed or canceled incident takes
-    no more comments (409).
+    no more comments (409). ``attachments`` go with the comment, internal with an internal
+    note.
 
     - an agent's public reply → the requester and the watchers;
     - the requester's comment → the assignee (or the team's members when unassigned);
@@ -273,6 +274,7 @@ def comment(incident: Incident, *, actor, body: str, internal: bool = False):
     if not permissions.can_comment(actor, incident):
         raise PermissionDenied(_("You cannot comment on this incident."))
     note = kernel.add_comment(incident, actor=actor, body=body, internal=internal)
+    kernel.add_attachments(incident, actor=actor, uploads=attachments, internal=internal)
     search.refresh(incident)
     if (
         not internal
@@ -324,20 +326,25 @@ def rate(incident: Incident, *, actor, score: int, comment_text: str = ""):
 
 
 @transaction.atomic
-def attach(incident: Incident, *, actor, upload):
+def attach(incident: Incident, *, actor, upload, internal: bool = False):
     """Add a file (size-checked, name sanitised); whoever may comment may attach, while the
-    incident is not closed or canceled (409)."""
+    incident is not closed or canceled (409); staff may keep it internal."""
     if not permissions.can_comment(actor, incident):
         raise PermissionDenied(_("You cannot add files to this incident."))
-    return kernel.add_attachment(incident, actor=actor, upload=upload)
+    return kernel.add_attachment(incident, actor=actor, upload=upload, internal=internal)
 
 
 @transaction.atomic
-def attach_files(incident: Incident, *, actor, uploads) -> list:
-    """Several files at once, all or none (the portal's "Add files")."""
+def attach_files(incident: Incident, *, actor, uploads, internal: bool = False) -> list:
+    """Several files at once, all or none (the portal's "Add files", a note's files)."""
     if not permissions.can_comment(actor, incident):
         raise PermissionDenied(_("You cannot add files to this incident."))
-    return kernel.add_attachments(incident, actor=actor, uploads=uploads)
+    return kernel.add_attachments(incident, actor=actor, uploads=uploads, internal=internal)
+
+
+def set_attachment_internal(incident: Incident, attachment, *, actor, internal: bool) -> bool:
+    """Staff turn a file public (or back internal, unless the requester sent it)."""
+    return kernel.set_attachment_internal(incident, attachment, actor=actor, internal=internal)
 
 
 def watch(incident: Incident, *, actor) -> None:

@@ -20,7 +20,7 @@ HIDDEN_FIELDS = {"comment", "created", "version", "resolved_at", "closed_at", "r
 @dataclass
 class Entry:
     at: datetime
-    kind: str  # "comment", "note", "state", "field", "attachment", "created"
+    kind: str  # "comment", "note", "state", "field", "attachment", "visibility", "created"
     actor: object
     field: str = ""
     label: str = ""
@@ -28,6 +28,7 @@ class Entry:
     new: object = None
     body: str = ""
     html: str = ""  # the body rendered (Markdown, sanitised)
+    internal: bool = False  # an internal file (staff only)
 
 
 def timeline(incident: Incident, *, internal: bool) -> list[Entry]:
@@ -51,7 +52,11 @@ def timeline(incident: Incident, *, internal: bool) -> list[Entry]:
             continue
         if event.field in HIDDEN_FIELDS:
             continue
-        kind = {"state": "state", "attachment": "attachment"}.get(event.field, "field")
+        kind = {
+            "state": "state",
+            "attachment": "attachment",
+            "attachment_internal": "visibility",
+        }.get(event.field, "field")
         entries.append(
             Entry(
                 at=event.at,
@@ -61,6 +66,7 @@ def timeline(incident: Incident, *, internal: bool) -> list[Entry]:
                 label=_label(event.field),
                 old=_display(event.field, event.old, names),
                 new=_display(event.field, event.new, names),
+                internal=event.internal,
             )
         )
     entries.sort(key=lambda e: e.at)

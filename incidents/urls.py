@@ -20,4 +20,9 @@ urlpatterns = [
         views.incident_attachment,
         name="incident_attachment",
     ),
+    path(
+        "incidents/<str:number>/attachments/<int:attachment_id>/visibility/",
+        views.incident_attachment_visibility,
+        name="incident_attachment_visibility",
+    ),
 ]

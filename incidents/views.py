@@ -13,13 +13,21 @@ from accounts.models import Team
 from itsm.attachments import UploadRefused, UploadTooLarge, download_response
 from itsm.extensions import panels_for, queues_for
 from itsm.pagination import paginate
-from itsm.permissions import get_visible_or_404, role_required
+from itsm.permissions import get_visible_or_404, role_required, staff_user_ids
 from itsm.templatetags.itsm import since
 from itsm.workflow import Conflict, parse_version
 
 from . import services
 from .filtersets import IncidentFilter
-from .forms import BulkForm, CommentForm, HoldForm, IncidentForm, NewIncidentForm, ResolveForm
+from .forms import (
+    AttachForm,
+    BulkForm,
+    CommentForm,
+    HoldForm,
+    IncidentForm,
+    NewIncidentForm,
+    ResolveForm,
+)
 from .models import Incident
 from .permissions import WORK_ROLES, can_work
 from .timeline import timeline
@@ -309,10 +317,13 @@ def _detail_context(request, incident, **extra) -> dict:
         if incident.ci_id
         else []
     )
+    attachments = list(incident.attachments.all())
     return {
         "incident": incident,
         "timeline": timeline(incident, internal=True),
-        "attachments": incident.attachments.select_related("uploaded_by"),
+        "attachments": attachments,
+        # whose public files may turn internal (a requester's upload stays theirs to see)
+        "staff_uploaders": staff_user_ids({a.uploaded_by_id for a in attachments}),
         "children": children,
         "related": related,
         "watchers": incident.watchers.all(),
@@ -448,7 +459,7 @@ def incident_state(request, number):
 @require_POST
 def incident_comment(request, number):
     incident = _get(request, number)
-    form = CommentForm(request.POST)
+    form = CommentForm(request.POST, request.FILES)
     extra = {}
     if form.is_valid():
         try:
@@ -457,8 +468,9 @@ def incident_comment(request, number):
                 actor=request.user,
                 body=form.cleaned_data["body"],
                 internal=form.cleaned_data["internal"],
+                attachments=form.cleaned_data["files"],
             )
-        except (PermissionDenied, Conflict) as exc:
+        except (PermissionDenied, Conflict, UploadTooLarge, UploadRefused) as exc:
             messages.error(request, _reason(exc))
     else:
         extra["comment_form"] = form
@@ -469,14 +481,35 @@ def incident_comment(request, number):
 @require_POST
 def incident_attach(request, number):
     incident = _get(request, number)
-    upload = request.FILES.get("file")
-    if upload is None:
-        messages.error(request, _("Choose a file to attach."))
-    else:
-        try:
-            services.attach(incident, actor=request.user, upload=upload)
-        except (UploadTooLarge, UploadRefused, PermissionDenied, Conflict) as exc:
-            messages.error(request, _reason(exc))
+    form = AttachForm(request.POST, request.FILES)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, " ".join(errors))
+        return _respond(request, incident)
+    try:
+        services.attach_files(
+            incident,
+            actor=request.user,
+            uploads=form.cleaned_data["file"],
+            internal=form.cleaned_data["internal"],
+        )
+    except (UploadTooLarge, UploadRefused, PermissionDenied, Conflict, ValidationError) as exc:
+        messages.error(request, _reason(exc))
+    return _respond(request, incident)
+
+
+@role_required(*READ_ROLES)
+@require_POST
+def incident_attachment_visibility(request, number, attachment_id):
+    """An agent turns a file public (or internal again, unless the requester sent it)."""
+    incident = _get(request, number)
+    attachment = get_object_or_404(incident.attachments, pk=attachment_id)
+    try:
+        services.set_attachment_internal(
+            incident, attachment, actor=request.user, internal=request.POST.get("internal") == "1"
+        )
+    except ValidationError as exc:
+        messages.error(request, _reason(exc))
     return _respond(request, incident)
 
 

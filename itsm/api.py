@@ -18,7 +18,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from . import notify
 from .attachments import UploadRefused, UploadTooLarge, download_response
-from .models import Notification
+from .models import Notification, visible_attachments
 from .permissions import is_staff_member
 from .workflow import Conflict, parse_version
 
@@ -85,6 +85,7 @@ class AttachmentSerializer(serializers.Serializer):
     size = serializers.IntegerField(read_only=True)
     content_type = serializers.CharField(read_only=True)
     url = serializers.SerializerMethodField()
+    internal = serializers.BooleanField(read_only=True)
     created_at = serializers.DateTimeField(read_only=True)
 
     def get_url(self, obj) -> str:
@@ -99,6 +100,13 @@ class AttachmentSerializer(serializers.Serializer):
 
 class AttachmentUploadSerializer(serializers.Serializer):
     file = serializers.FileField()
+    internal = serializers.BooleanField(
+        default=False, help_text="Staff only: keep it from end users."
+    )
+
+
+class AttachmentVisibilitySerializer(serializers.Serializer):
+    internal = serializers.BooleanField()
 
 
 class HistorySerializer(serializers.Serializer):
@@ -170,7 +178,8 @@ class TicketVerbs:
     update: Callable  # (ticket, values, *, actor, version) -> changes
     change_state: Callable  # (ticket, to, *, actor, version, **fields) -> changes
     comment: Callable  # (ticket, *, actor, body, internal) -> comment
-    attach: Callable  # (ticket, *, actor, upload) -> attachment
+    attach: Callable  # (ticket, *, actor, upload, internal) -> attachment
+    set_attachment_internal: Callable  # (ticket, attachment, *, actor, internal) -> changed
 
 
 # --- The ticket viewset
@@ -286,28 +295,45 @@ class TicketViewSet(
         ticket = self.get_object()
         context = {"ticket": ticket, "request": request}
         if request.method == "POST":
-            upload = request.FILES.get("file")
-            if upload is None:
-                raise serializers.ValidationError({"file": ["No file was submitted."]})
-            attachment = self.verbs.attach(ticket, actor=request.user, upload=upload)
+            body = AttachmentUploadSerializer(data=request.data)
+            body.is_valid(raise_exception=True)
+            attachment = self.verbs.attach(
+                ticket,
+                actor=request.user,
+                upload=body.validated_data["file"],
+                internal=body.validated_data["internal"],
+            )
             return Response(
                 AttachmentSerializer(attachment, context=context).data,
                 status=status.HTTP_201_CREATED,
             )
-        return Response(
-            AttachmentSerializer(ticket.attachments.all(), many=True, context=context).data
-        )
+        files = visible_attachments(ticket, request.user)
+        return Response(AttachmentSerializer(files, many=True, context=context).data)
 
-    @extend_schema(responses={(200, "application/octet-stream"): bytes})
+    @extend_schema(
+        methods=["GET"], responses={(200, "application/octet-stream"): bytes}, request=None
+    )
+    @extend_schema(
+        methods=["PATCH"], request=AttachmentVisibilitySerializer, responses=AttachmentSerializer
+    )
     @action(
         detail=True,
-        methods=["get"],
+        methods=["get", "patch"],
         url_path=r"attachments/(?P<attachment_id>[0-9]+)",
         url_name="attachment-download",
     )
     def attachment_download(self, request, number=None, attachment_id=None):
+        """GET downloads the file; PATCH ``{"internal": bool}`` (staff) changes who sees it."""
         ticket = self.get_object()
-        attachment = get_object_or_404(ticket.attachments, pk=attachment_id)
+        attachment = get_object_or_404(visible_attachments(ticket, request.user), pk=attachment_id)
+        if request.method == "PATCH":
+            body = AttachmentVisibilitySerializer(data=request.data)
+            body.is_valid(raise_exception=True)
+            self.verbs.set_attachment_internal(
+                ticket, attachment, actor=request.user, internal=body.validated_data["internal"]
+            )
+            context = {"ticket": ticket, "request": request}
+            return Response(AttachmentSerializer(attachment, context=context).data)
         return download_response(attachment)
 
     # -- history

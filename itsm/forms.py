@@ -4,9 +4,12 @@ import re
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.template.defaultfilters import filesizeformat
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
+
+from .attachments import UploadRefused, UploadTooLarge, check_upload
 
 
 def load_choices(*fields: forms.ModelChoiceField) -> None:
@@ -123,3 +126,52 @@ class TypeAheadField(forms.CharField):
         initial_pk = getattr(initial, "pk", initial)
         found = self.find(data) if data else None
         return (found.pk if found else None) != initial_pk
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class AttachmentsField(forms.FileField):
+    """Several files at once, each checked against the attachment rules (size, empty file).
+
+    Cleans to a list of uploads; an error names the file it is about.
+    """
+
+    widget = MultipleFileInput
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+    def clean(self, data, initial=None):
+        uploads = [u for u in (data if isinstance(data, list | tuple) else [data]) if u]
+        if self.required and not uploads:
+            raise forms.ValidationError(self.error_messages["required"], code="required")
+        errors = []
+        for upload in uploads:
+            try:
+                check_upload(upload)
+            except UploadTooLarge as exc:
+                errors.append(
+                    forms.ValidationError(
+                        _("%(name)s is too large (%(size)s): each file can be up to %(limit)s."),
+                        code="too_large",
+                        params={
+                            "name": upload.name,
+                            "size": filesizeformat(upload.size),
+                            "limit": filesizeformat(exc.limit),
+                        },
+                    )
+                )
+            except UploadRefused as exc:
+                errors.append(
+                    forms.ValidationError(
+                        _("%(name)s: %(reason)s"),
+                        code="upload",
+                        params={"name": upload.name, "reason": str(exc)},
+                    )
+                )
+        if errors:
+            raise forms.ValidationError(errors)
+        return uploads

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.functional import LazyObject, empty
 from django.utils.translation import gettext_lazy as _
 
-from .permissions import has_role
+from .permissions import has_role, is_staff_member
 from .workflow import Workflow
 
 
@@ -280,6 +280,9 @@ class AttachmentBase(models.Model):
         related_name="+",
     )
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+    # An internal file (a diagnostic, a vendor's answer) is kept from end users on every route,
+    # as internal notes are.
+    internal = models.BooleanField(_("internal"), default=False)
 
     class Meta:
         abstract = True
@@ -287,6 +290,13 @@ class AttachmentBase(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+def visible_attachments(ticket, user):
+    """The files of ``ticket`` that ``user`` may see: all of them for staff, the public ones
+    for anyone else (the ticket itself is already visible to them)."""
+    files = ticket.attachments.all()
+    return files if is_staff_member(user) else files.filter(internal=False)
 
 
 # --- Notifications

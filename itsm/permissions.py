@@ -76,6 +76,8 @@ def users_with_role(*roles: str):
 def staff_user_ids(user_ids) -> set[int]:
     """Which of ``user_ids`` belong to staff (one query): who wrote a line, seen by a
     requester as "the service desk" or as themself."""
+    if not user_ids:
+        return set()
     return set(
         users_with_role(*STAFF_ROLES).filter(pk__in=set(user_ids)).values_list("pk", flat=True)
     )

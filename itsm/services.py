@@ -234,13 +234,25 @@ def add_comment(ticket: TicketBase, *, actor, body: str, internal: bool = False)
     return comment
 
 
+def _check_internal(actor, internal: bool) -> None:
+    if internal and not is_staff_member(actor):
+        raise ValidationError({"internal": [_("Only agents can add internal files.")]})
+
+
 @transaction.atomic
-def add_attachment(ticket: TicketBase, *, actor, upload):
-    """Store an uploaded file (size-checked, name sanitised) on ``ticket``."""
+def add_attachment(ticket: TicketBase, *, actor, upload, internal: bool = False):
+    """Store an uploaded file (size-checked, name sanitised) on ``ticket``; staff may keep it
+    internal (end users never see it, nor that it was added)."""
     check_accepts_updates(ticket)
+    _check_internal(actor, internal)
     name, content_type = check_upload(upload)
     attachment = ticket.attachments.model(
-        ticket=ticket, name=name, size=upload.size, content_type=content_type, uploaded_by=actor
+        ticket=ticket,
+        name=name,
+        size=upload.size,
+        content_type=content_type,
+        uploaded_by=actor,
+        internal=internal,
     )
     attachment.file.save(name, upload, save=False)
     try:
@@ -248,23 +260,46 @@ def add_attachment(ticket: TicketBase, *, actor, upload):
     except Exception:
         attachment.file.delete(save=False)
         raise
-    record_events(ticket, {"attachment": (None, name)}, actor=actor)
+    record_events(ticket, {"attachment": (None, name)}, actor=actor, internal=internal)
     return attachment
 
 
 @transaction.atomic
-def add_attachments(ticket: TicketBase, *, actor, uploads) -> list:
+def add_attachments(ticket: TicketBase, *, actor, uploads, internal: bool = False) -> list:
     """Store several uploads on ``ticket``, all or none: if one is refused, the files already
     written are removed with the rows the transaction rolls back."""
     stored = []
     try:
         for upload in uploads:
-            stored.append(add_attachment(ticket, actor=actor, upload=upload))
+            stored.append(add_attachment(ticket, actor=actor, upload=upload, internal=internal))
     except BaseException:
         for attachment in stored:
             attachment.file.delete(save=False)
         raise
     return stored
+
+
+@transaction.atomic
+def set_attachment_internal(ticket: TicketBase, attachment, *, actor, internal: bool) -> bool:
+    """Turn a file internal or public (staff; audited as internal work). An end user's own
+    upload stays public: they have it already. Returns whether anything changed."""
+    if not is_staff_member(actor):
+        raise PermissionDenied(_("Only agents change who sees a file."))
+    if internal and not is_staff_member(attachment.uploaded_by):
+        raise ValidationError(
+            {"internal": [_("The requester sent this file: it stays visible to them.")]}
+        )
+    if attachment.internal == internal:
+        return False
+    type(attachment).objects.filter(pk=attachment.pk).update(internal=internal)
+    attachment.internal = internal
+    record_events(
+        ticket,
+        {"attachment_internal": (None, {"name": attachment.name, "internal": internal})},
+        actor=actor,
+        internal=True,
+    )
+    return True
 
 
 @transaction.atomic

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cmdb.models import CI
 from incidents.workflow import Level
-from itsm.attachments import UploadRefused, UploadTooLarge, check_upload
+from itsm.forms import AttachmentsField
 
 # Urgency in the words of the person who has the problem (SPEC §3: 1 high … 3 low).
 URGENCY_CHOICES = [
@@ -55,55 +55,6 @@ class PortalForm(forms.Form):
                 attrs["class"] = attrs.get("class", "") + " is-invalid"
             described = attrs.get("aria-describedby", "").split()
             attrs["aria-describedby"] = " ".join([f"{self._field_id(name)}_errors", *described])
-
-
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class AttachmentsField(forms.FileField):
-    """Several files at once, each checked against the attachment rules (size, empty file).
-
-    Cleans to a list of uploads; an error names the file it is about.
-    """
-
-    widget = MultipleFileInput
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("required", False)
-        super().__init__(**kwargs)
-
-    def clean(self, data, initial=None):
-        uploads = [u for u in (data if isinstance(data, list | tuple) else [data]) if u]
-        if self.required and not uploads:
-            raise forms.ValidationError(self.error_messages["required"], code="required")
-        errors = []
-        for upload in uploads:
-            try:
-                check_upload(upload)
-            except UploadTooLarge as exc:
-                errors.append(
-                    forms.ValidationError(
-                        _("%(name)s is too large (%(size)s): each file can be up to %(limit)s."),
-                        code="too_large",
-                        params={
-                            "name": upload.name,
-                            "size": filesizeformat(upload.size),
-                            "limit": filesizeformat(exc.limit),
-                        },
-                    )
-                )
-            except UploadRefused as exc:
-                errors.append(
-                    forms.ValidationError(
-                        _("%(name)s: %(reason)s"),
-                        code="upload",
-                        params={"name": upload.name, "reason": str(exc)},
-                    )
-                )
-        if errors:
-            raise forms.ValidationError(errors)
-        return uploads
 
 
 def attachment_help() -> str:

@@ -54,6 +54,12 @@ def as_requester_sees(incident: Incident) -> ReadView:
     return ReadView(incident, READABLE)
 
 
+def public_files(incident: Incident):
+    """The portal is the requester's view, staff's own tickets included: internal files never
+    show there (the desk shows them to staff)."""
+    return incident.attachments.filter(internal=False)
+
+
 @login_required
 def home(request):
     """The self-service home: report, order, follow."""
@@ -266,7 +272,7 @@ def _render_detail(request, incident, **forms):
     rating_initial = {"score": incident.csat_score, "comment": incident.csat_comment}
     context = {
         **_conversation_context(request, incident, forms.pop("comment_form", None)),
-        "attachments": list(incident.attachments.select_related("uploaded_by")),
+        "attachments": list(public_files(incident).select_related("uploaded_by")),
         "attach_form": forms.pop("attach_form", None) or AttachForm(),
         "reopen_form": forms.pop("reopen_form", None) or ReopenForm(),
         "rating_form": forms.pop("rating_form", None) or RatingForm(initial=rating_initial),
@@ -288,7 +294,7 @@ def ticket_detail(request, number):
 @login_required
 def attachment_download(request, number, attachment_id):
     incident = _get(request, number)
-    attachment = get_object_or_404(incident.attachments, pk=attachment_id)
+    attachment = get_object_or_404(public_files(incident), pk=attachment_id)
     return download_response(attachment)
 
 

@@ -149,6 +149,50 @@ def test_changing_my_password_needs_the_current_one(db, api, rita):
     assert rita.check_password("Brand-new-pass-77")
 
 
+def test_changing_my_email_needs_the_current_password_and_tells_the_old_address(
+    db, api, rita, mailoutbox, django_capture_on_commit_callbacks
+):
+    api.as_(rita)
+    refused = api.patch("/api/v1/users/me/", {"email": "thief@evil.example"}, format="json")
+    assert refused.status_code == 400 and "current_password" in refused.json()
+    rita.refresh_from_db()
+    assert rita.email == "rita@example.com"
+    assert mailoutbox == []
+    with django_capture_on_commit_callbacks(execute=True):
+        accepted = api.patch(
+            "/api/v1/users/me/",
+            {"email": "rita.new@example.com", "current_password": PASSWORD},
+            format="json",
+        )
+    assert accepted.status_code == 200
+    [notice] = mailoutbox
+    assert notice.to == ["rita@example.com"]
+    assert "rita.new@example.com" in notice.body
+
+
+def test_a_new_password_revokes_the_tokens_and_ends_other_sessions(db, api, client, rita):
+    token = Token.objects.create(user=rita)
+    other = client  # another browser, signed in before the change
+    other.force_login(rita)
+    assert other.get("/api/v1/users/me/").status_code == 200
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    changed = api.patch(
+        "/api/v1/users/me/",
+        {"password": "Brand-new-pass-77", "current_password": PASSWORD},
+        format="json",
+    )
+    assert changed.status_code == 200
+    assert not Token.objects.filter(user=rita).exists()
+    assert api.get("/api/v1/users/me/").status_code == 401
+    assert other.get("/api/v1/users/me/").status_code in (401, 403)
+
+
+def test_a_deactivated_account_loses_its_tokens(db, api, rita, ada):
+    Token.objects.create(user=rita)
+    assert api.as_(ada).delete(f"/api/v1/users/{rita.pk}/").status_code == 204
+    assert not Token.objects.filter(user=rita).exists()
+
+
 def test_teams_are_read_by_staff_and_written_by_admins(db, api, alice, rita, ada):
     assert api.as_(rita).get("/api/v1/teams/").status_code == 403
     assert api.as_(alice).get("/api/v1/teams/").status_code == 200

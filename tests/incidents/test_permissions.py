@@ -119,6 +119,14 @@ class TestIncidentPermissions(PermissionMatrix):
             format="multipart",
         ),
         row("api:incidents-attachment-download", "GET", API_READ, args=attachment),
+        row(
+            "api:incidents-attachment-download",
+            "PATCH",
+            # staff choose who sees a file; the requester's own upload stays public (400)
+            expect(401, requester=403, other_user=404, cab_member=404, staff=400),
+            args=attachment,
+            body={"internal": True},
+        ),
         row("api:incidents-history", "GET", API_READ, args=number),
         row(
             "api:incidents-rating",
@@ -213,6 +221,14 @@ class TestIncidentPermissions(PermissionMatrix):
             format="multipart",
         ),
         row("incidents:incident_attachment", "GET", DESK_READ, args=attachment),
+        row(
+            "incidents:incident_attachment_visibility",
+            "POST",
+            DESK_COMMENT,
+            args=attachment,
+            body={"internal": "0"},
+            format="form",
+        ),
         # --- The portal
         row("portal:home", "GET", PORTAL),
         row("portal:report", "GET", PORTAL),
