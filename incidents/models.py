@@ -17,8 +17,6 @@ class Incident(TicketBase):
 
     NUMBER_PREFIX = "INC"
     workflow = WORKFLOW
-    STAFF_ROLES = ("agent", "manager", "problem_manager", "change_manager")
-    END_USER_WRITABLE = ("title", "description", "urgency")
 
     state = models.CharField(_("state"), max_length=32, choices=State.choices, default=State.NEW)
     impact = models.PositiveSmallIntegerField(_("impact"), choices=Level.choices, default=3)

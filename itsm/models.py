@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.functional import LazyObject, empty
 from django.utils.translation import gettext_lazy as _
 
-from .permissions import has_role, is_staff_member
+from .permissions import STAFF_ROLES, has_role, is_staff_member
 from .workflow import Workflow
 
 
@@ -102,10 +102,9 @@ class TicketBase(TimestampedModel):
 
     NUMBER_PREFIX: ClassVar[str] = ""
     workflow: ClassVar[Workflow]
-    STAFF_ROLES: ClassVar[tuple[str, ...]] = ("agent", "manager")
+    # Roles that see every ticket of the type (others see their own): every staff role.
+    STAFF_ROLES: ClassVar[tuple[str, ...]] = tuple(sorted(STAFF_ROLES))
     END_USER_FIELDS: ClassVar[tuple[str, ...]] = ("requester",)
-    # Fields an end user may set when creating or editing their own ticket.
-    END_USER_WRITABLE: ClassVar[tuple[str, ...]] = ("title", "description")
 
     number = models.CharField(_("number"), max_length=16, unique=True, editable=False)
     title = models.CharField(_("title"), max_length=200)
