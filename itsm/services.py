@@ -63,6 +63,7 @@ def record_events(owner, changes: Changes, *, actor, internal: bool = False) -> 
 def create_ticket(model: type[TicketBase], *, actor, **fields) -> TicketBase:
     """Create a ticket with the next number of its type in its workflow's initial state."""
     fields.setdefault("state", model.workflow.initial)
+    fields = {name: normalize_text(value) for name, value in fields.items()}
     watchers = fields.pop("watchers", ())
     ticket = model(number=next_number(model.NUMBER_PREFIX), **fields)
     ticket.full_clean(exclude=["number"])
@@ -98,14 +99,32 @@ def write_versioned(
     ticket.version = expected_version + 1
 
 
+def normalize_text(value):
+    """Text as stored: one kind of line ending (browsers send CRLF, API clients LF)."""
+    if isinstance(value, str):
+        return value.replace("\r\n", "\n").replace("\r", "\n")
+    return value
+
+
+def _same_text(old, new) -> bool:
+    """A form that sends back the stored text unchanged (other line endings, the surrounding
+    blanks a form field strips) changes nothing: nothing unchanged is ever recorded."""
+    return (
+        isinstance(old, str)
+        and isinstance(new, str)
+        and normalize_text(old).strip() == normalize_text(new).strip()
+    )
+
+
 def diff_fields(ticket: TicketBase, values: Mapping[str, Any]) -> Changes:
-    """``{field: (old, new)}`` for the values that differ from the instance (ids for FKs)."""
+    """``{field: (old, new)}`` for the values that differ from the instance (ids for FKs;
+    text with its line endings normalised)."""
     changes: Changes = {}
     for name, new in values.items():
         field = ticket._meta.get_field(name)
         old = getattr(ticket, field.attname)
-        new_raw = new.pk if isinstance(new, models.Model) else new
-        if old != new_raw:
+        new_raw = new.pk if isinstance(new, models.Model) else normalize_text(new)
+        if old != new_raw and not _same_text(old, new_raw):
             changes[name] = (old, new_raw)
     return changes
 
@@ -221,7 +240,7 @@ def check_accepts_updates(ticket: TicketBase) -> None:
 def add_comment(ticket: TicketBase, *, actor, body: str, internal: bool = False):
     """A public reply or, for staff only, an internal work note; never on a finished ticket."""
     check_accepts_updates(ticket)
-    body = (body or "").strip()
+    body = normalize_text(body or "").strip()
     if not body:
         raise ValidationError({"body": [_("A comment cannot be empty.")]})
     if internal and not is_staff_member(actor):

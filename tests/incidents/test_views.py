@@ -398,3 +398,45 @@ def test_the_ci_is_picked_by_typing_not_from_a_list_of_the_whole_cmdb(db, client
     assert "ci" in response.context["form"].errors
     incident.refresh_from_db()
     assert incident.ci == server
+
+
+def test_saving_the_details_without_touching_them_records_nothing(db, client, alice, rita):
+    """Browsers send text areas back with CRLF line endings (and forms strip blanks): the
+    stored text is unchanged, so nothing is written nor audited."""
+    incident = make_incident(requester=rita, description="Line one\nLine two\n")
+    events = incident.events.count()
+    client.force_login(alice)
+    response = client.post(
+        f"/desk/incidents/{incident.number}/edit/",
+        {
+            "title": incident.title,
+            "description": "Line one\r\nLine two",
+            "impact": incident.impact,
+            "urgency": incident.urgency,
+            "assignment_group": incident.assignment_group_id or "",
+            "version": incident.version,
+        },
+    )
+    assert response.status_code == 302
+    incident.refresh_from_db()
+    assert list(incident.events.values_list("field", "old", "new")[events:]) == []
+    assert incident.description == "Line one\nLine two\n"
+
+
+def test_a_real_edit_is_stored_with_one_kind_of_line_ending(db, client, alice, rita):
+    incident = make_incident(requester=rita, description="Before")
+    client.force_login(alice)
+    client.post(
+        f"/desk/incidents/{incident.number}/edit/",
+        {
+            "title": incident.title,
+            "description": "After\r\nwith two lines",
+            "impact": incident.impact,
+            "urgency": incident.urgency,
+            "assignment_group": incident.assignment_group_id or "",
+            "version": incident.version,
+        },
+    )
+    incident.refresh_from_db()
+    assert incident.description == "After\nwith two lines"
+    assert incident.events.get(field="description").new == "After\nwith two lines"
