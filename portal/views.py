@@ -20,7 +20,7 @@ from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts.models import User
 from incidents import services
@@ -55,6 +55,7 @@ def as_requester_sees(incident: Incident) -> ReadView:
 
 
 @login_required
+@require_safe
 def home(request):
     """The self-service home: report, order, follow."""
     mine = (
@@ -123,6 +124,7 @@ def _mine(user):
 
 
 @login_required
+@require_safe
 def ticket_list(request):
     tab = request.GET.get("tab")
     tab = tab if tab in TABS else "open"
@@ -281,11 +283,13 @@ def _render_detail(request, incident, **forms):
 
 
 @login_required
+@require_safe
 def ticket_detail(request, number):
     return _render_detail(request, _get(request, number))
 
 
 @login_required
+@require_safe
 def attachment_download(request, number, attachment_id):
     incident = _get(request, number)
     attachment = get_object_or_404(incident.attachments, pk=attachment_id)

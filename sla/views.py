@@ -8,7 +8,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts.models import Team
 from cmdb.models import CI
@@ -26,6 +26,7 @@ TABLES = ("priority", "team", "service", "trend", "breached", "at_risk")
 
 
 @role_required(MANAGER)
+@require_safe
 def home(request):
     """Compliance by priority, team and service over a period, breached now, at risk soon and
     the weekly trend; ``?format=csv&table=…`` downloads one table."""
@@ -149,17 +150,20 @@ def _safe(text: str) -> str:
 
 
 @role_required(MANAGER)
+@require_safe
 def calendar_list(request):
     calendars = Calendar.objects.prefetch_related("holidays", "policies").order_by("name")
     return render(request, "sla/calendar_list.html", {"calendars": calendars})
 
 
 @role_required(MANAGER)
+@require_http_methods(["GET", "POST"])
 def calendar_add(request):
     return _calendar_form(request, None)
 
 
 @role_required(MANAGER)
+@require_http_methods(["GET", "POST"])
 def calendar_detail(request, pk):
     calendar = get_object_or_404(Calendar.objects.prefetch_related("holidays"), pk=pk)
     return _calendar_form(request, calendar)
@@ -216,17 +220,20 @@ def calendar_delete(request, pk):
 
 
 @role_required(MANAGER)
+@require_safe
 def policy_list(request):
     policies = Policy.objects.select_related("calendar", "service").order_by("order", "id")
     return render(request, "sla/policy_list.html", {"policies": policies})
 
 
 @role_required(MANAGER)
+@require_http_methods(["GET", "POST"])
 def policy_add(request):
     return _policy_form(request, None)
 
 
 @role_required(MANAGER)
+@require_http_methods(["GET", "POST"])
 def policy_detail(request, pk):
     return _policy_form(request, get_object_or_404(Policy, pk=pk))
 
