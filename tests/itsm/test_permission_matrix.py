@@ -25,7 +25,7 @@ TESTS = Path(__file__).resolve().parent.parent
 
 # Routes no matrix covers, each with why.
 EXEMPT = (
-    "admin:",  # Django's admin: staff-only by Django's own check (is_staff), not our roles
+    "admin:",  # Django's admin: its own sign-in and is_staff check (is_staff = the admin role)
 )
 
 
@@ -43,7 +43,7 @@ def matrices() -> list[type[PermissionMatrix]]:
     return found
 
 
-def test_every_app_with_routes_has_a_matrix():
+def test_the_matrices_of_every_app_are_found():
     assert {m.__module__ for m in matrices()} >= {
         "tests.accounts.test_permissions",
         "tests.cmdb.test_permissions",
@@ -82,7 +82,7 @@ def test_a_row_must_give_every_caller_a_status():
         expect(200, janitor=403)
 
 
-def test_a_row_naming_no_route_fails(db):
+def test_a_row_naming_no_route_fails():
     from rest_framework.test import APIClient
 
     with pytest.raises(NoReverseMatch):
