@@ -7,7 +7,10 @@ urlpatterns = [
     path(
         "login/",
         auth_views.LoginView.as_view(
-            template_name="accounts/login.html", redirect_authenticated_user=True
+            template_name="accounts/login.html",
+            redirect_authenticated_user=True,
+            # Django's form views take PUT as POST, but no form data comes with a PUT
+            http_method_names=["get", "post", "head", "options"],
         ),
         name="login",
     ),

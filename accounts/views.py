@@ -3,7 +3,7 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import activate
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from itsm.permissions import STAFF_ROLES, role_required
 
@@ -40,6 +40,7 @@ def set_language(request):
 
 
 @role_required(*STAFF_ROLES)
+@require_safe
 def person_lookup(request):
     """``<option>``s for a person type-ahead box (e.g. the requester of an incident an agent
     logs), through htmx, which sends the box's value under the box's own name (``requester``,

@@ -14,7 +14,7 @@ from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts.models import Team, User
 from itsm.permissions import get_visible_or_404, role_required
@@ -35,6 +35,7 @@ GRAPH_DEPTHS = (1, 2, 3, 4, 5)
 DEFAULT_GRAPH_DEPTH = 2
 
 
+@require_safe
 @role_required(*READ_ROLES)
 def home(request):
     return redirect("cmdb:ci_list")
@@ -44,6 +45,7 @@ def _list_queryset():
     return CI.objects.select_related("ci_class", "owner", "support_group")
 
 
+@require_safe
 @role_required(*READ_ROLES)
 def ci_list(request):
     filterset = CIFilterSet(request.GET, queryset=_list_queryset().visible_to(request.user))
@@ -85,6 +87,7 @@ def _depth(request) -> int:
     return int(value) if value.isdigit() and int(value) in GRAPH_DEPTHS else DEFAULT_GRAPH_DEPTH
 
 
+@require_safe
 @role_required(*READ_ROLES)
 def ci_detail(request, pk):
     ci = _get_ci(request, pk)
@@ -108,12 +111,14 @@ def ci_detail(request, pk):
     return render(request, "cmdb/ci_detail.html", context)
 
 
+@require_safe
 @role_required(*READ_ROLES)
 def service_list(request):
     services_ = _list_queryset().visible_to(request.user).services().order_by("criticality", "name")
     return render(request, "cmdb/service_list.html", {"services": services_})
 
 
+@require_safe
 @role_required(*READ_ROLES)
 def service_detail(request, pk):
     service = _get_ci(request, pk)
@@ -193,6 +198,7 @@ def _require_editor(request, ci=None) -> None:
         raise PermissionDenied
 
 
+@require_http_methods(["GET", "POST"])
 @role_required(*READ_ROLES)
 def ci_add(request):
     _require_editor(request)
@@ -211,6 +217,7 @@ def ci_add(request):
     return render(request, "cmdb/ci_form.html", {"form": form, "classes": _class_help()})
 
 
+@require_http_methods(["GET", "POST"])
 @role_required(*READ_ROLES)
 def ci_edit(request, pk):
     ci = _get_ci(request, pk)
@@ -294,6 +301,7 @@ def relationship_delete(request, pk, relationship_id):
     return redirect(f"{ci.get_absolute_url()}#relationships")
 
 
+@require_safe
 @role_required(*READ_ROLES)
 def ci_lookup(request):
     """``<option>``s for a CI type-ahead box (``other`` on the relationship form, ``ci`` on
@@ -317,6 +325,7 @@ class _Echo:
         return value
 
 
+@require_safe
 @role_required(*READ_ROLES)
 def ci_export(request):
     """The filtered CI list as CSV: the columns ``cmdb_import`` reads."""
@@ -337,6 +346,7 @@ def _with_bom(lines):
     yield from lines
 
 
+@require_http_methods(["GET", "POST"])
 @role_required(*READ_ROLES)
 def ci_import(request):
     if not can_import(request.user):

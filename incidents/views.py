@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts.models import Team
 from itsm.attachments import UploadRefused, UploadTooLarge, download_response
@@ -129,6 +129,7 @@ def _queues(user) -> list[dict]:
 
 
 @role_required(*READ_ROLES)
+@require_safe
 def incident_list(request):
     queues = _queues(request.user)
     key = request.GET.get("queue") or ("mine" if "q" not in request.GET else "all")
@@ -207,6 +208,7 @@ def _list_rows(incidents) -> list[dict]:
 
 
 @role_required(*WORK_ROLES)
+@require_http_methods(["GET", "POST"])
 def incident_add(request):
     form = NewIncidentForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -342,6 +344,7 @@ def _detail_context(request, incident, **extra) -> dict:
 
 
 @role_required(*READ_ROLES)
+@require_safe
 def incident_detail(request, number):
     incident = _get(request, number)
     return render(request, "incidents/incident_detail.html", _detail_context(request, incident))
@@ -514,6 +517,7 @@ def incident_attachment_visibility(request, number, attachment_id):
 
 
 @role_required(*READ_ROLES)
+@require_safe
 def incident_attachment(request, number, attachment_id):
     incident = _get(request, number)
     attachment = get_object_or_404(incident.attachments, pk=attachment_id)

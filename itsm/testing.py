@@ -120,7 +120,8 @@ def expect(default: int | None = None, **statuses: int) -> dict[str, int]:
 class Row:
     """One route and method: the status each caller gets. ``args`` builds the URL's keyword
     arguments from the scene; ``body`` (a dict, or a callable of the scene) is sent as
-    ``format`` (``json``, ``multipart`` or ``form``)."""
+    ``format`` (``json``, ``multipart`` or ``form``); ``environ`` (a dict, or a callable of the
+    scene) adds WSGI variables to the request (``REMOTE_ADDR``...)."""
 
     name: str
     method: str
@@ -128,16 +129,18 @@ class Row:
     args: Callable[[Any], dict] = field(default=lambda scene: {})
     body: Callable[[Any], dict] | dict | None = None
     format: str = "json"
+    environ: Callable[[Any], dict] | dict | None = None
 
     def request(self, client, scene):
         url = reverse(self.name, kwargs=self.args(scene))
         body = self.body(scene) if callable(self.body) else self.body
+        environ = (self.environ(scene) if callable(self.environ) else self.environ) or {}
         call = getattr(client, self.method.lower())
         if self.method == "GET":
-            return call(url, body or {})
+            return call(url, body or {}, **environ)
         if self.format == "json":
-            return call(url, body or {}, format="json")
-        return call(url, body or {}, format="multipart")
+            return call(url, body or {}, format="json", **environ)
+        return call(url, body or {}, format="multipart", **environ)
 
 
 def row(name: str, method: str, statuses: Mapping[str, int], **options) -> Row:
@@ -146,7 +149,8 @@ def row(name: str, method: str, statuses: Mapping[str, int], **options) -> Row:
 
 def project_routes(exclude=()) -> list[tuple[str, tuple[str, ...]]]:
     """Every named route of the project: ``(url name, methods)``, the methods read from the
-    view where it declares them (DRF views), else ``()`` (one row at least is required)."""
+    view where it declares them (class-based views, ``require_http_methods``), else ``()``
+    (one row at least is required)."""
     from django.urls import URLResolver, get_resolver
 
     def walk(patterns, namespaces):
@@ -167,12 +171,26 @@ def project_routes(exclude=()) -> list[tuple[str, tuple[str, ...]]]:
 def _methods(callback) -> tuple[str, ...]:
     view = getattr(callback, "cls", None) or getattr(callback, "view_class", None)
     if view is None:
-        return ()
-    allowed = {m for m in view.http_method_names if m not in ("head", "options")}
+        return _guarded_methods(callback)
+    names = getattr(callback, "view_initkwargs", {}).get("http_method_names")
+    allowed = {m for m in names or view.http_method_names if m not in ("head", "options")}
     actions = getattr(callback, "actions", None)
     if actions:
         return tuple(sorted(m.upper() for m in actions if m in allowed))
     return tuple(sorted(m.upper() for m in allowed if hasattr(view, m)))
+
+
+def _guarded_methods(function) -> tuple[str, ...]:
+    """The methods a function view takes, read from Django's ``require_http_methods`` (and so
+    ``require_POST``, ``require_safe``...) through the ``__wrapped__`` chain of its decorators;
+    ``()`` when nothing guards it."""
+    while function is not None:
+        code = getattr(function, "__code__", None)
+        if code is not None and "request_method_list" in code.co_freevars:
+            cell = function.__closure__[code.co_freevars.index("request_method_list")]
+            return tuple(sorted(m for m in cell.cell_contents if m not in ("HEAD", "OPTIONS")))
+        function = getattr(function, "__wrapped__", None)
+    return ()
 
 
 def uncovered(routes, rows) -> list[str]:

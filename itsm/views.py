@@ -6,7 +6,7 @@ from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.urls import NoReverseMatch
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_safe
 
 from .celery import app as celery_app
 from .permissions import AGENT, CAB_MEMBER, CHANGE_MANAGER, MANAGER, PROBLEM_MANAGER, has_role
@@ -15,6 +15,7 @@ log = logging.getLogger(__name__)
 
 
 @login_required
+@require_safe
 def home(request):
     """Send each person to where their work is."""
     user = request.user

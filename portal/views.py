@@ -20,7 +20,7 @@ from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts.models import User
 from incidents import services
@@ -61,6 +61,7 @@ def public_files(incident: Incident):
 
 
 @login_required
+@require_safe
 def home(request):
     """The self-service home: report, order, follow."""
     mine = (
@@ -129,6 +130,7 @@ def _mine(user):
 
 
 @login_required
+@require_safe
 def ticket_list(request):
     tab = request.GET.get("tab")
     tab = tab if tab in TABS else "open"
@@ -287,11 +289,13 @@ def _render_detail(request, incident, **forms):
 
 
 @login_required
+@require_safe
 def ticket_detail(request, number):
     return _render_detail(request, _get(request, number))
 
 
 @login_required
+@require_safe
 def attachment_download(request, number, attachment_id):
     incident = _get(request, number)
     attachment = get_object_or_404(public_files(incident), pk=attachment_id)

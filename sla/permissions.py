@@ -1,8 +1,9 @@
 """Who may read SLA timers and change SLA configuration (SPEC §1, §4).
 
 Timers are staff information: the desk shows them, the portal never does, and the API answers
-an end user 403 for the whole ``…/sla/`` area. Staff read calendars and policies; managers (and
-admins) change them: the configuration verbs check it, the pages and the API only gate the area.
+an end user 403 for the whole ``…/sla/`` area. Staff read calendars and policies through the
+API; managers (and admins) change them: the configuration verbs check it, the pages and the API
+only gate the area. The ``/sla/`` pages (dashboard and configuration) are managers' alone.
 """
 
 from django.core.exceptions import PermissionDenied
@@ -10,7 +11,8 @@ from django.utils.translation import gettext_lazy as _
 
 from itsm.permissions import MANAGER, has_role, is_staff_member
 
-CONFIG_ROLES = (MANAGER,)
+CONFIG_ROLES = (MANAGER,)  # calendars and policies: their pages and their writes
+DASHBOARD_ROLES = (MANAGER,)  # the compliance dashboard (reports are managers')
 
 
 def can_read_timers(user) -> bool:

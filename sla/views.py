@@ -8,16 +8,17 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts.models import Team
 from cmdb.models import CI
-from itsm.permissions import MANAGER, role_required
+from itsm.permissions import role_required
 from itsm.workflow import Conflict
 
 from . import config, dashboard
 from .forms import CalendarForm, PolicyForm
 from .models import Calendar, Metric, Policy
+from .permissions import CONFIG_ROLES, DASHBOARD_ROLES
 
 TABLES = ("priority", "team", "service", "trend", "breached", "at_risk")
 
@@ -25,7 +26,8 @@ TABLES = ("priority", "team", "service", "trend", "breached", "at_risk")
 # --- Dashboard ----------------------------------------------------------------------------------
 
 
-@role_required(MANAGER)
+@role_required(*DASHBOARD_ROLES)
+@require_safe
 def home(request):
     """Compliance by priority, team and service over a period, breached now, at risk soon and
     the weekly trend; ``?format=csv&table=…`` downloads one table."""
@@ -148,18 +150,21 @@ def _safe(text: str) -> str:
 # --- Calendars ----------------------------------------------------------------------------------
 
 
-@role_required(MANAGER)
+@role_required(*CONFIG_ROLES)
+@require_safe
 def calendar_list(request):
     calendars = Calendar.objects.prefetch_related("holidays", "policies").order_by("name")
     return render(request, "sla/calendar_list.html", {"calendars": calendars})
 
 
-@role_required(MANAGER)
+@role_required(*CONFIG_ROLES)
+@require_http_methods(["GET", "POST"])
 def calendar_add(request):
     return _calendar_form(request, None)
 
 
-@role_required(MANAGER)
+@role_required(*CONFIG_ROLES)
+@require_http_methods(["GET", "POST"])
 def calendar_detail(request, pk):
     calendar = get_object_or_404(Calendar.objects.prefetch_related("holidays"), pk=pk)
     return _calendar_form(request, calendar)
@@ -199,7 +204,7 @@ def _calendar_form(request, calendar):
     )
 
 
-@role_required(MANAGER)
+@role_required(*CONFIG_ROLES)
 @require_POST
 def calendar_delete(request, pk):
     calendar = get_object_or_404(Calendar, pk=pk)
@@ -215,18 +220,21 @@ def calendar_delete(request, pk):
 # --- Policies -----------------------------------------------------------------------------------
 
 
-@role_required(MANAGER)
+@role_required(*CONFIG_ROLES)
+@require_safe
 def policy_list(request):
     policies = Policy.objects.select_related("calendar", "service").order_by("order", "id")
     return render(request, "sla/policy_list.html", {"policies": policies})
 
 
-@role_required(MANAGER)
+@role_required(*CONFIG_ROLES)
+@require_http_methods(["GET", "POST"])
 def policy_add(request):
     return _policy_form(request, None)
 
 
-@role_required(MANAGER)
+@role_required(*CONFIG_ROLES)
+@require_http_methods(["GET", "POST"])
 def policy_detail(request, pk):
     return _policy_form(request, get_object_or_404(Policy, pk=pk))
 
@@ -258,7 +266,7 @@ def _policy_form(request, policy):
     return render(request, "sla/policy_form.html", {"form": form, "policy": policy}, status=status)
 
 
-@role_required(MANAGER)
+@role_required(*CONFIG_ROLES)
 @require_POST
 def policy_delete(request, pk):
     policy = get_object_or_404(Policy, pk=pk)
