@@ -7,6 +7,7 @@ the rules do not restrict. Each runs in one transaction, audits through the kern
 after commit.
 """
 
+import logging
 from datetime import timedelta
 
 from django.conf import settings
@@ -28,6 +29,7 @@ from .models import Incident
 from .workflow import HoldReason, State, compute_priority, raise_priority
 
 Kind = Notification.Kind
+log = logging.getLogger(__name__)
 
 
 @transaction.atomic
@@ -385,20 +387,31 @@ def escalate(incident: Incident, *, actor=None, priority: int | None = None, tea
 
 
 def auto_close(now=None, *, batch: int = 500) -> int:
-    """Close incidents resolved more than ``INCIDENT_AUTO_CLOSE_DAYS`` ago; return how many."""
+    """Close incidents resolved more than ``INCIDENT_AUTO_CLOSE_DAYS`` ago; return how many.
+
+    Each incident closes in its own savepoint: one that fails is logged and skipped, the rest
+    of the batch closes (it is tried again on the next run).
+    """
     now = now or timezone.now()
     cutoff = now - timedelta(days=settings.INCIDENT_AUTO_CLOSE_DAYS)
-    closed = 0
+    closed, failed = 0, set()
     while True:
         with transaction.atomic():
             due = list(
                 Incident.objects.filter(state=State.RESOLVED, resolved_at__lte=cutoff)
+                .exclude(pk__in=failed)
                 .select_for_update(skip_locked=True)
                 .order_by("resolved_at")[:batch]
             )
             for incident in due:
-                change_state(incident, State.CLOSED, actor=None)
-        closed += len(due)
+                try:
+                    with transaction.atomic():
+                        change_state(incident, State.CLOSED, actor=None)
+                except Exception:
+                    log.exception("auto-close: %s could not be closed", incident.number)
+                    failed.add(incident.pk)
+                else:
+                    closed += 1
         if len(due) < batch:
             return closed
 

@@ -66,7 +66,19 @@ def _converter() -> md.Markdown:
     converter = getattr(_local, "converter", None)
     if converter is None:
         converter = _local.converter = md.Markdown(extensions=EXTENSIONS)
+        # Raw HTML is text as typed: an error message pasted with <style> or <textarea> in it
+        # is shown, not parsed (which would hide or mangle the rest of the page).
+        converter.preprocessors.deregister("html_block")
+        converter.inlinePatterns.deregister("html")
     return converter
+
+
+def _same_site_images(tag: str, attribute: str, value: str) -> str | None:
+    """Images only from the desk itself (its attachments): an outside address in a ticket is
+    a tracking pixel that tells its author when, and from where, an agent read it."""
+    if tag == "img" and attribute == "src":
+        return value if value.startswith("/") and not value.startswith("//") else None
+    return value
 
 
 def _render(text: str) -> str:
@@ -78,6 +90,7 @@ def _render(text: str) -> str:
         url_schemes=URL_SCHEMES,
         link_rel="noopener noreferrer nofollow",
         strip_comments=True,
+        attribute_filter=_same_site_images,
     )
 
 
@@ -85,7 +98,7 @@ def _render(text: str) -> str:
 # conversation is read far more often than written, and rendering one reply costs ~0.4 ms. The
 # key names the renderer, so upgrading Markdown or nh3, or bumping RENDERING after changing the
 # extensions or allow-lists above, never serves HTML made under other rules.
-RENDERING = 1
+RENDERING = 2
 CACHE_SECONDS = 7 * 24 * 3600
 _PREFIX = f"md:{RENDERING}:{md.__version__}:{nh3.__version__}:"
 

@@ -357,6 +357,29 @@ def test_resolved_incidents_close_themselves_after_the_configured_days(db, alice
     assert (stale.state, fresh.state) == ("closed", "resolved")
 
 
+def test_one_incident_that_fails_to_close_does_not_keep_the_others_resolved(
+    db, alice, settings, monkeypatch
+):
+    settings.INCIDENT_AUTO_CLOSE_DAYS = 3
+    stale = [make_incident() for _ in range(3)]
+    for incident in stale:
+        services.resolve(incident, actor=alice, code="fixed", notes="ok")
+    Incident.objects.update(resolved_at=timezone.now() - timedelta(days=4))
+    broken = stale[1].pk
+    real = services._move
+
+    def flaky(incident, to, **kwargs):
+        if incident.pk == broken:
+            raise RuntimeError("disk full")
+        return real(incident, to, **kwargs)
+
+    monkeypatch.setattr(services, "_move", flaky)
+    assert services.auto_close(batch=2) == 2
+    states = dict(Incident.objects.values_list("pk", "state"))
+    assert states[broken] == "resolved"
+    assert sorted(states.values()) == ["closed", "closed", "resolved"]
+
+
 def test_the_auto_close_task_is_scheduled_and_runs(db, alice, settings):
     from django.conf import settings as live
 

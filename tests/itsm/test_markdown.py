@@ -189,3 +189,28 @@ def test_a_failing_cache_costs_speed_never_the_page(renders, monkeypatch):
     text = f"**down {uuid.uuid4()}**"
     assert "<strong>down" in render_markdown_many([text, text])[1]
     assert renders == [text]
+
+
+@pytest.mark.parametrize(
+    ("typed", "shown"),
+    [
+        (
+            "<style>body{display:none}</style> after",
+            "&lt;style&gt;body{display:none}&lt;/style&gt; after",
+        ),
+        ("a <textarea> b", "a &lt;textarea&gt; b"),
+        ("Error: <div class='x'>boom</div>", "Error: &lt;div class='x'&gt;boom&lt;/div&gt;"),
+    ],
+)
+def test_raw_html_shows_as_typed_never_parsed(typed, shown):
+    html = str(render_markdown(typed))
+    assert shown in html.replace("&#39;", "'")
+    assert "<style" not in html and "<textarea" not in html and "<div" not in html
+
+
+def test_images_come_from_the_desk_only():
+    outside = str(render_markdown("![pixel](https://tracker.example/p.gif)"))
+    relative = str(render_markdown("![trace](/desk/incidents/INC0000001/attachments/3/)"))
+    protocol_relative = str(render_markdown("![pixel](//tracker.example/p.gif)"))
+    assert "tracker.example" not in outside and "tracker.example" not in protocol_relative
+    assert 'src="/desk/incidents/INC0000001/attachments/3/"' in relative
