@@ -2,12 +2,13 @@
 
 from django.contrib.auth import password_validation, update_session_auth_hash
 from django.urls import path
+from django.utils.decorators import method_decorator
 from drf_spectacular.utils import extend_schema
 from rest_framework import routers, serializers, viewsets
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from itsm.api import StrictInputMixin
@@ -15,7 +16,8 @@ from itsm.permissions import ADMIN, ROLES, STAFF_ROLES, HasRole
 
 from . import services
 from .models import Team, User, matching
-from .signin import client_ip
+from .signin import refuse_sprayers
+from .tokens import token_expiry
 
 
 class UserSerializer(serializers.ModelSerializer):
@@ -173,27 +175,19 @@ class TeamViewSet(viewsets.ModelViewSet):
         return [HasRole.of(ADMIN)()]
 
 
-class LoginRateThrottle(ScopedRateThrottle):
-    """The ``login`` rate per caller address, the address read as the sign-in lockout reads it
-    (``TRUSTED_PROXIES``)."""
-
-    def get_ident(self, request):
-        return client_ip(request)
-
-
 class ObtainToken(APIView):
-    """``POST {"username", "password"}`` → ``{"token": "<key>"}`` (throttled)."""
+    """``POST {"username", "password"}`` → ``{"token": "<key>"}``: the same limits as the sign-in
+    form (``accounts.signin``): failures count, successes never do."""
 
     authentication_classes = []
     permission_classes = []
-    throttle_classes = [LoginRateThrottle]
-    throttle_scope = "login"
     serializer_class = AuthTokenSerializer
 
     @extend_schema(
         request=AuthTokenSerializer,
         responses={200: {"type": "object", "properties": {"token": {"type": "string"}}}},
     )
+    @method_decorator(refuse_sprayers)
     def post(self, request):
         serializer = AuthTokenSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
@@ -201,7 +195,42 @@ class ObtainToken(APIView):
         return Response({"token": token.key})
 
 
+class TokenInfoSerializer(serializers.Serializer):
+    created = serializers.DateTimeField()
+    expires = serializers.DateTimeField()
+    ends_with = serializers.CharField()
+
+
+class MyToken(APIView):
+    """``users/me/token/``: GET what the caller's API token is (never its key); DELETE revokes
+    it (a new one comes from ``auth/token/``)."""
+
+    @extend_schema(responses={200: TokenInfoSerializer, 404: None})
+    def get(self, request):
+        token = services.token_of(request.user)
+        if token is None:
+            raise NotFound("You have no API token.")
+        return Response(
+            TokenInfoSerializer(
+                {
+                    "created": token.created,
+                    "expires": token_expiry(token),
+                    "ends_with": token.key[-4:],
+                }
+            ).data
+        )
+
+    @extend_schema(responses={204: None})
+    def delete(self, request):
+        services.revoke_tokens(request.user, actor=request.user)
+        return Response(status=204)
+
+
 router = routers.SimpleRouter()
 router.register("users", UserViewSet, basename="user")
 router.register("teams", TeamViewSet, basename="team")
-urlpatterns = [*router.urls, path("auth/token/", ObtainToken.as_view(), name="auth-token")]
+urlpatterns = [
+    path("users/me/token/", MyToken.as_view(), name="user-me-token"),
+    *router.urls,
+    path("auth/token/", ObtainToken.as_view(), name="auth-token"),
+]

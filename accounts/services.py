@@ -158,8 +158,10 @@ def update_profile(
     return user
 
 
-def revoke_tokens(user: User) -> None:
-    """End every API token of ``user`` (a new password, a deactivation)."""
+def revoke_tokens(user: User, *, actor=None) -> None:
+    """End every API token of ``user`` (a new password, a deactivation, or they asked)."""
+    if actor is not None and actor.pk != user.pk:
+        _check_admin(actor)
     from rest_framework.authtoken.models import Token
 
     Token.objects.filter(user=user).delete()
@@ -191,11 +193,23 @@ def _tell_old_address(user: User, old_email: str) -> None:
 
 
 def issue_token(user: User):
-    """The API token of someone who has just proved their password (``auth/token/``)."""
+    """The API token of someone who has just proved their password (``auth/token/``): the
+    current one, or a new one when it has expired."""
     from rest_framework.authtoken.models import Token
 
-    token, _created = Token.objects.get_or_create(user=user)
-    return token
+    from .tokens import is_expired
+
+    token = Token.objects.filter(user=user).first()
+    if token is not None and is_expired(token):
+        token.delete()
+        token = None
+    return token or Token.objects.create(user=user)
+
+
+def token_of(user: User):
+    from rest_framework.authtoken.models import Token
+
+    return Token.objects.filter(user=user).first()
 
 
 def set_language(user: User, language: str, *, actor) -> None:

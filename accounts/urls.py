@@ -2,15 +2,18 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from . import views
+from .signin import refuse_sprayers
 
 urlpatterns = [
     path(
         "login/",
-        auth_views.LoginView.as_view(
+        refuse_sprayers(
+            auth_views.LoginView.as_view(
             template_name="accounts/login.html",
             redirect_authenticated_user=True,
             # Django's form views take PUT as POST, but no form data comes with a PUT
             http_method_names=["get", "post", "head", "options"],
+            )
         ),
         name="login",
     ),

@@ -13,6 +13,9 @@ own profile (``users/me/``), never their roles or teams.
 import uuid
 from types import SimpleNamespace
 
+from rest_framework.authtoken.models import Token
+
+from accounts.models import User
 from itsm.testing import (
     PASSWORD,
     PermissionMatrix,
@@ -55,8 +58,8 @@ def missing(scene):
 
 
 def fresh_address(scene):
-    """Each caller asks for tokens from an address of its own: the token endpoint's rate
-    limit (per address) is not what these rows test."""
+    """Each caller asks for tokens from an address of its own: the sign-in limits (per
+    address) are not what these rows test."""
     return {"REMOTE_ADDR": scene.address}
 
 
@@ -69,6 +72,7 @@ class TestAccountsPermissions(PermissionMatrix):
         "api:user-",
         "api:team-",
         "api:auth-token",
+        "api:user-me-token",
     )
 
     def scene(self):
@@ -76,6 +80,8 @@ class TestAccountsPermissions(PermissionMatrix):
         desk = make_team("Service Desk", members=[make_persona("alice")])
         spare = make_team("Printers")
         address = f"2001:db8::{uuid.uuid4().hex[:4]}:{uuid.uuid4().hex[:4]}"
+        for user in User.objects.all():  # everyone has an API token to read or revoke
+            Token.objects.get_or_create(user=user)
         return SimpleNamespace(someone=someone, team=desk, spare_team=spare, address=address)
 
     rows = [
@@ -119,6 +125,8 @@ class TestAccountsPermissions(PermissionMatrix):
             expect(401, end_users=400, staff=400),  # roles are an admin's to give
             body={"roles": ["admin"]},
         ),
+        row("api:user-me-token", "GET", SIGNED_IN),
+        row("api:user-me-token", "DELETE", expect(401, end_users=204, staff=204)),
         # --- API: teams
         row("api:team-list", "GET", DIRECTORY),
         row("api:team-list", "POST", admin_only(201), body={"name": "Database"}),

@@ -106,11 +106,8 @@ def test_the_callers_address_comes_from_trusted_proxies_only(
 
 
 def test_the_api_token_endpoint_counts_and_obeys_the_same_lock(db, client, api, settings):
-    from django.core.cache import cache
-
     from itsm.testing import PASSWORD, make_user
 
-    cache.clear()  # the token endpoint's own rate limit (10/min) is not what is tested here
     settings.AXES_FAILURE_LIMIT = 3
     make_user("scripted")
     for _ in range(3):
@@ -119,3 +116,24 @@ def test_the_api_token_endpoint_counts_and_obeys_the_same_lock(db, client, api, 
     right = api.post("/api/v1/auth/token/", {"username": "scripted", "password": PASSWORD})
     assert right.status_code in (400, 429) and "token" not in right.json()
     assert sign_in(client, "scripted", PASSWORD).status_code == 429
+
+
+@pytest.mark.parametrize("door", ["form", "token"])
+def test_one_address_spraying_a_password_over_many_accounts_is_refused(
+    db, client, api, settings, door
+):
+    from itsm.testing import PASSWORD, make_user
+
+    settings.AXES_FAILURE_LIMIT = 5
+    settings.LOGIN_ADDRESS_FAILURE_LIMIT = 4
+    make_user("innocent")
+    for n in range(4):  # four accounts, one guess each: no single account is locked
+        make_user(f"target{n}")
+        sign_in(client, f"target{n}", "Summer2026!")
+    if door == "form":
+        refused = sign_in(client, "innocent", PASSWORD)
+    else:
+        refused = api.post("/api/v1/auth/token/", {"username": "innocent", "password": PASSWORD})
+    assert refused.status_code == 429
+    # another address is not concerned
+    assert sign_in(client, "innocent", PASSWORD, REMOTE_ADDR="192.0.2.99").status_code == 302
