@@ -9,10 +9,10 @@ urlpatterns = [
         "login/",
         refuse_sprayers(
             auth_views.LoginView.as_view(
-            template_name="accounts/login.html",
-            redirect_authenticated_user=True,
-            # Django's form views take PUT as POST, but no form data comes with a PUT
-            http_method_names=["get", "post", "head", "options"],
+                template_name="accounts/login.html",
+                redirect_authenticated_user=True,
+                # Django's form views take PUT as POST, but no form data comes with a PUT
+                http_method_names=["get", "post", "head", "options"],
             )
         ),
         name="login",

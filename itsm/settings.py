@@ -1,7 +1,7 @@
 """Settings, read from the environment.
 
 With nothing set this is the *embedded default*: SQLite and a file-system Celery broker under
-``var/``, DEBUG on, mail written to files. Production sets ``DATABASE_URL``, ``REDIS_URL`` (or
+``var/``, DEBUG off, mail written to files. Production sets ``DATABASE_URL``, ``REDIS_URL`` (or
 ``CELERY_BROKER_URL``), ``SECRET_KEY``, ``ALLOWED_HOSTS``, ``EMAIL_URL`` and ``DEBUG=0``.
 """
 
@@ -49,7 +49,14 @@ def env_secret(name: str, default: str = "") -> str:
 VAR_DIR = Path(env_str("ITSM_VAR_DIR", str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
-DEBUG = env_bool("DEBUG", default=True)
+# The embedded default (no DATABASE_URL: SQLite, no servers) is the product as people try it:
+# DEBUG off, so every page a user can reach, errors included, is the product's own. With a
+# DATABASE_URL (development, tests, production) DEBUG follows the variable, on unless set to 0;
+# production sets DEBUG=0 (the image and the compose file do, `make check-deploy` checks it).
+EMBEDDED = not os.environ.get("DATABASE_URL")
+DEBUG = env_bool("DEBUG", default=not EMBEDDED)
+# The login page lists the demo accounts when they exist, in the embedded default only.
+DEMO_LOGINS = env_bool("DEMO_LOGINS", default=EMBEDDED)
 
 
 def _embedded_secret_key() -> str:
@@ -63,11 +70,11 @@ def _embedded_secret_key() -> str:
 
 SECRET_KEY = env_secret("SECRET_KEY")
 if not SECRET_KEY:
-    if not DEBUG:
+    if not DEBUG and not EMBEDDED:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
     SECRET_KEY = _embedded_secret_key()
 
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "")
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG or EMBEDDED else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
@@ -211,7 +218,7 @@ STORAGES = {
     },
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
-        if DEBUG
+        if DEBUG or EMBEDDED
         else "whitenoise.storage.CompressedManifestStaticFilesStorage",
     },
 }
@@ -227,7 +234,9 @@ CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
-if not DEBUG:
+# The embedded default serves its static files straight from the packages (no collectstatic).
+WHITENOISE_USE_FINDERS = DEBUG or EMBEDDED
+if not DEBUG and not EMBEDDED:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)

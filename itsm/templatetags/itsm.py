@@ -131,11 +131,11 @@ def itsm_version() -> str:
 
 @register.simple_tag
 def demo_logins() -> list[dict]:
-    """The demo accounts present in this database, only while ``DEBUG`` is on (the embedded
-    default is for trying the product; a production login page never lists accounts)."""
+    """The demo accounts present in this database, in the embedded default only (it is for
+    trying the product; a production login page never lists accounts): ``DEMO_LOGINS``."""
     from django.conf import settings
 
-    if not settings.DEBUG:
+    if not settings.DEMO_LOGINS:
         return []
     from accounts.models import User
     from itsm.management.commands.seed_demo import DEMO_PASSWORD, DEMO_USERS

@@ -99,7 +99,7 @@ def contrast_problems(page) -> list[str]:
 
 
 def test_text_on_the_sign_in_page_meets_aa_contrast(page, demo_users, settings):
-    settings.DEBUG = True  # with the demo accounts table
+    settings.DEMO_LOGINS = True  # with the demo accounts table
     page.goto("/accounts/login/")
     expect(page.locator(".demo-card")).to_be_visible()
     assert contrast_problems(page) == []

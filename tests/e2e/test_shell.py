@@ -52,13 +52,15 @@ def test_a_wrong_password_is_refused_with_a_message(page, demo_users):
     assert path_of(page) == "/accounts/login/"
 
 
-def test_the_demo_accounts_are_listed_only_in_debug(page, demo_users, settings, screenshot):
+def test_the_demo_accounts_are_listed_only_where_demo_logins_are_on(
+    page, demo_users, settings, screenshot
+):
     page.goto("/accounts/login/")
     expect(page.get_by_role("button", name="Sign in", exact=True)).to_be_visible()
     expect(page.locator(".demo-card")).to_have_count(0)
     screenshot(page, "login")
 
-    settings.DEBUG = True
+    settings.DEMO_LOGINS = True  # the embedded default's own setting
     page.reload()
     demo = page.locator(".demo-card")
     expect(demo).to_be_visible()

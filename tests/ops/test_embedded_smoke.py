@@ -224,6 +224,12 @@ def test_make_run_boots_web_worker_and_beat_and_stops_cleanly(clean_env, tmp_pat
         stylesheet = re.search(r'href="(/static/vendor/bootstrap/[^"]+\.css)"', page)
         assert stylesheet, "the login page links no vendored Bootstrap stylesheet"
         assert get(browser, f"http://127.0.0.1:{port}{stylesheet[1]}")[0] == 200
+        # DEBUG is off: the demo lists its logins because demo data was loaded, and a missing
+        # page is the product's own 404, not Django's debug page with its URL patterns.
+        assert 'data-demo-login="agent"' in page
+        status, missing = get(browser, f"http://127.0.0.1:{port}/no/such/page/")
+        assert status == 404
+        assert "URLconf" not in missing and "Error 404" in missing
 
         # The demo data: a demo login is accepted (redirected away from the login page).
         token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)[1]

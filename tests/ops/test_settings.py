@@ -72,7 +72,7 @@ def test_the_embedded_default_keeps_everything_under_the_var_dir(clean_env, tmp_
 
     values = load_settings(clean_env())
 
-    assert values["DEBUG"] is True
+    assert values["DEBUG"] is False  # the product as people try it: its own error pages
     assert values["DATABASE_ENGINE"] == "django.db.backends.sqlite3"
     assert values["DATABASE_NAME"] == str(var / "itsm.sqlite3")
     assert "journal_mode=WAL" in values["DATABASE_OPTIONS"]["init_command"]
@@ -151,7 +151,9 @@ def test_the_deploy_check_fails_on_an_insecure_setting(clean_env, manage):
 
 
 def test_it_refuses_to_start_without_a_secret_key_when_debug_is_off(clean_env, manage):
-    env = clean_env(DEBUG="0", ALLOWED_HOSTS="desk.example.com")
+    env = clean_env(
+        DEBUG="0", ALLOWED_HOSTS="desk.example.com", DATABASE_URL="postgres://db.example.com/itsm"
+    )
 
     result = manage("check", env=env)
 
