@@ -25,6 +25,7 @@ from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 
 from accounts.models import Team, User
+from itsm import spreadsheet
 
 from . import services
 from .models import CI, CIClass, Relationship
@@ -93,7 +94,7 @@ def export_lines(queryset=None) -> Iterator[list[str]]:
 
 def write_csv(output, queryset=None) -> int:
     """Write the export to a text file object; return the number of CIs written."""
-    writer = csv.writer(output)
+    writer = spreadsheet.writer(output)
     count = -1
     for count, line in enumerate(export_lines(queryset)):  # noqa: B007 - count is the result
         writer.writerow(line)
@@ -289,6 +290,7 @@ def _read(file) -> tuple[list[str], list[tuple[int, dict[str, str]]], list[RowEr
         if len(cells) > len(header):
             errors.append(RowError(line, "", _("More cells than columns in the header.")))
             continue
+        cells = [spreadsheet.unescape(cell) for cell in cells]
         rows.append((line, dict(zip(header, cells, strict=False))))
     return header, rows, errors
 

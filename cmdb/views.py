@@ -3,7 +3,6 @@ CI forms, relationships, CSV export and import. Each view checks the role, parse
 service and renders."""
 
 import codecs
-import csv
 import io
 
 from django.contrib import messages
@@ -17,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts.models import Team, User
+from itsm import spreadsheet
 from itsm.permissions import get_visible_or_404, role_required
 from itsm.workflow import Conflict, parse_version
 
@@ -332,7 +332,7 @@ def ci_export(request):
     filterset = CIFilterSet(request.GET, queryset=CI.objects.visible_to(request.user))
     if not filterset.is_valid():
         return HttpResponse(str(filterset.errors), status=400, content_type="text/plain")
-    writer = csv.writer(_Echo())
+    writer = spreadsheet.writer(_Echo())
     lines = (writer.writerow(line) for line in export_lines(filterset.qs))
     response = StreamingHttpResponse(_with_bom(lines), content_type="text/csv; charset=utf-8")
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")

@@ -1,7 +1,5 @@
 """Manager pages: the SLA dashboard, and calendar and policy editing (SPEC §4, §10)."""
 
-import csv
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
@@ -12,6 +10,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from accounts.models import Team
 from cmdb.models import CI
+from itsm import spreadsheet
 from itsm.permissions import role_required
 from itsm.workflow import Conflict
 
@@ -84,7 +83,7 @@ def _csv(table: str, filters, now) -> HttpResponse:
     response["Content-Disposition"] = (
         f'attachment; filename="sla-{table}-{filters.start}-{filters.end}.csv"'
     )
-    writer = csv.writer(response)
+    writer = spreadsheet.writer(response)
     if table in dashboard.GROUPS:
         writer.writerow(["key", "label", "met", "breached", "compliance"])
         for row in dashboard.compliance(filters, table):
@@ -123,11 +122,11 @@ def _csv(table: str, filters, now) -> HttpResponse:
             writer.writerow(
                 [
                     ticket.number,
-                    _safe(ticket.title),
+                    ticket.title,
                     row["metric"],
                     row["timer"].priority or "",
-                    _safe(str(ticket.assignment_group or "")),
-                    _safe(str(ticket.assignee or "")),
+                    str(ticket.assignment_group or ""),
+                    str(ticket.assignee or ""),
                     row["state"],
                     row["due_at"].isoformat() if row["due_at"] else "",
                     row["breached_at"].isoformat() if row["breached_at"] else "",
@@ -140,11 +139,6 @@ def _csv(table: str, filters, now) -> HttpResponse:
 
 def _pct(value) -> str:
     return "" if value is None else f"{value:.1f}"
-
-
-def _safe(text: str) -> str:
-    """Defuse spreadsheet formulas in user text (CSV injection)."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 # --- Calendars ----------------------------------------------------------------------------------
