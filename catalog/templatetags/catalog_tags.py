@@ -4,6 +4,7 @@ language."""
 from dataclasses import dataclass
 
 from django import template
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from ..formdef import answer_rows
@@ -115,3 +116,30 @@ def bi(icon: str) -> str:
     """A Bootstrap icon class from a stored icon name (``laptop`` or ``bi-laptop``)."""
     icon = (icon or "box-seam").strip()
     return icon if icon.startswith("bi-") else f"bi-{icon}"
+
+
+@register.simple_tag
+def recent_requests(user, limit: int = 5) -> list:
+    """The requests ``user`` ordered or that are for them, latest activity first (the portal
+    home's "My requests")."""
+    from ..models import Request
+
+    return list(
+        Request.objects.filter(Q(requester=user) | Q(requested_for=user))
+        .select_related("item")
+        .only("number", "state", "updated_at", "item__name", "item__translations", "item__icon")
+        .order_by("-updated_at")[:limit]
+    )
+
+
+@register.simple_tag
+def pending_approvals(user) -> int:
+    """How many approvals wait for ``user``'s decision."""
+    from ..models import Approval
+
+    return (
+        Approval.objects.pending()
+        .assigned_to(user)
+        .exclude(Q(request__requester=user) | Q(request__requested_for=user))
+        .count()
+    )

@@ -72,7 +72,9 @@ def test_text_and_long_text_have_a_length_limit():
 
 
 def test_text_cannot_hold_a_nul_character():
-    assert errors_of({"x": "a\x00b"}, field("text")) == {"x": ["Text cannot contain NUL characters."]}
+    assert errors_of({"x": "a\x00b"}, field("text")) == {
+        "x": ["Text cannot contain NUL characters."]
+    }
 
 
 @pytest.mark.parametrize(
@@ -138,7 +140,9 @@ def test_an_answer_to_a_question_the_form_does_not_ask_is_refused():
 def test_answers_must_be_an_object():
     with pytest.raises(ValidationError) as caught:
         clean_answers(FORM, ["standard"])
-    assert caught.value.message_dict == {"answers": ["The answers must be an object {name: value}."]}
+    assert caught.value.message_dict == {
+        "answers": ["The answers must be an object {name: value}."]
+    }
 
 
 def test_invalid_answers_also_read_as_plain_messages_on_answers():

@@ -227,7 +227,11 @@ def approved_onboarding(onboarding, rita, max_):
 def test_onboarding_creates_one_task_per_step_for_each_team(rita, max_, onboarding, desk, bob):
     request = approved_onboarding(onboarding, rita, max_)
     tasks = list(request.tasks.order_by("position"))
-    assert [t.title for t in tasks] == ["Create the accounts", "Prepare the laptop", "Grant VPN access"]
+    assert [t.title for t in tasks] == [
+        "Create the accounts",
+        "Prepare the laptop",
+        "Grant VPN access",
+    ]
     assert [t.assignment_group.name for t in tasks] == ["Service Desk", "Service Desk", "Network"]
     assert tasks[1].description == "Image it."
     assert "assigned" in kinds_for(bob)  # the Network team hears of its task
