@@ -286,7 +286,7 @@ def test_an_agent_completes_a_task_from_its_page(client, alice, rita, headset):
     assert request.state == "fulfilled"
 
 
-# --- The catalog editor ----------------------------------------------------------------------------
+# --- The catalog editor -------------------------------------------------------------------------
 
 
 def builder_post(item_form, fields=(), tasks=()):
@@ -384,7 +384,7 @@ def test_editing_keeps_option_values_when_only_their_translation_changes(client,
 def test_the_no_script_builder_adds_a_card_when_asked(client, max_, laptop):
     client.force_login(max_)
     page = text(client.get(laptop.get_edit_url()))
-    data = {name: value for name, value in re.findall(r'name="([^"]+)" value="([^"]*)"', page)}
+    data = dict(re.findall(r'name="([^"]+)" value="([^"]*)"', page))
     data["add_field"] = "1"
     response = client.post(laptop.get_edit_url(), data)
     assert response.status_code == 200
