@@ -296,7 +296,9 @@ def decide(
     if decision == Decision.REJECT and not comment:
         raise ValidationError({"comment": [_("Say why you reject it: the requester reads it.")]})
     approvals = list(
-        request.approvals.select_for_update(of=("self",)).select_related("team", "request")
+        Approval.objects.filter(request=request)
+        .select_for_update(of=("self",))
+        .select_related("team", "request")
     )
     if actor is not None:
         permissions.check_decide(actor, request, approvals)
@@ -330,7 +332,7 @@ def decide(
         _cancel_approvals(request)
         _move(request, RequestState.REJECTED, actor=actor, quiet=True)
         notifications.decided(request, answer, actor=actor)
-    elif not request.approvals.filter(state=ApprovalState.PENDING).exists():
+    elif not Approval.objects.filter(request=request, state=ApprovalState.PENDING).exists():
         _move(request, RequestState.APPROVED, actor=actor, quiet=True)
         notifications.decided(request, answer, actor=actor)
     return answer
@@ -345,7 +347,8 @@ def reject(request: Request, *, actor, comment: str, version=None) -> Approval:
 
 
 def _cancel_approvals(request: Request) -> None:
-    for approval in request.approvals.select_for_update().filter(state=ApprovalState.PENDING):
+    pending = Approval.objects.filter(request=request, state=ApprovalState.PENDING)
+    for approval in pending.select_for_update():
         approval.state = ApprovalState.CANCELED
         approval.save(update_fields=["state"])
 
@@ -382,7 +385,10 @@ def _move(request: Request, to: str, *, actor, quiet: bool = False):
     elif to == RequestState.CANCELED:
         _cancel_approvals(request)
         open_tasks = list(
-            request.tasks.open().select_related("assignee").select_for_update(of=("self",))
+            Task.objects.filter(request=request)
+            .open()
+            .select_related("assignee")
+            .select_for_update(of=("self",))
         )
         for task in open_tasks:
             kernel.transition(task, TaskState.CANCELED, actor=actor)
@@ -533,7 +539,7 @@ def add_task(
             allowed=[RequestState.APPROVED, RequestState.IN_FULFILLMENT],
         )
     _check_assignee(assignee)
-    position = request.tasks.count() + 1
+    position = Task.objects.filter(request=request).count() + 1
     task = kernel.create_ticket(
         Task,
         actor=actor,
@@ -607,7 +613,7 @@ def _follow_tasks(request: Request, *, actor) -> None:
     kernel.lock(request)
     if request.state not in (RequestState.APPROVED, RequestState.IN_FULFILLMENT):
         return
-    states = list(request.tasks.values_list("state", flat=True))
+    states = list(Task.objects.filter(request=request).values_list("state", flat=True))
     unfinished = [s for s in states if s in Task.workflow.open_states]
     if states and not unfinished and TaskState.DONE in states:
         _move(request, RequestState.FULFILLED, actor=actor)
