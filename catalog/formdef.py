@@ -76,7 +76,7 @@ class AnswersInvalid(ValidationError):
         super().__init__({"answers": flat})
 
 
-# --- Languages ---------------------------------------------------------------------------------
+# --- Languages -----------------------------------------------------------------------------------
 
 
 def other_languages() -> list[tuple[str, str]]:
@@ -129,7 +129,7 @@ def name_from_label(label: str, taken=()) -> str:
     return name
 
 
-# --- The form definition -----------------------------------------------------------------------
+# --- The form definition -------------------------------------------------------------------------
 
 
 def clean_form(form) -> list[dict]:
@@ -436,7 +436,7 @@ CLEANERS = {
 }
 
 
-# --- Reading answers --------------------------------------------------------------------------
+# --- Reading answers -----------------------------------------------------------------------------
 
 
 def answer_rows(form: list[dict], answers: dict, language: str | None = None) -> list[dict]:

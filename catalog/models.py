@@ -41,7 +41,7 @@ from .workflow import (
     TaskState,
 )
 
-# --- The catalog ---------------------------------------------------------------------------
+# --- The catalog ---------------------------------------------------------------------------------
 
 
 class Translated:
@@ -195,7 +195,7 @@ class CatalogItem(Translated, TimestampedModel):
         return self.approval != ApprovalMode.NONE
 
 
-# --- Requests --------------------------------------------------------------------------------
+# --- Requests ------------------------------------------------------------------------------------
 
 
 class RequestQuerySet(TicketQuerySet):
@@ -338,7 +338,7 @@ class RequestAttachment(AttachmentBase):
         verbose_name = _("request attachment")
 
 
-# --- Approvals -------------------------------------------------------------------------------
+# --- Approvals -----------------------------------------------------------------------------------
 
 
 class ApprovalQuerySet(models.QuerySet):
@@ -424,7 +424,7 @@ class Approval(models.Model):
         return str(_("Managers"))
 
 
-# --- Tasks -------------------------------------------------------------------------------------
+# --- Tasks ---------------------------------------------------------------------------------------
 
 
 class Task(TicketBase):

@@ -30,7 +30,7 @@ from .formdef import clean_answers, clean_form, clean_translations
 from .models import Approval, CatalogItem, Category, Request, Task
 from .workflow import ApprovalMode, ApprovalState, Decision, RequestState, TaskState
 
-# --- The catalog --------------------------------------------------------------------------------
+# --- The catalog ---------------------------------------------------------------------------------
 
 CATEGORY_FIELDS = ("name", "slug", "summary", "description", "icon", "order", "active")
 CATEGORY_FIELDS += ("translations",)
@@ -185,7 +185,7 @@ def delete_item(item: CatalogItem, *, actor) -> None:
         ) from exc
 
 
-# --- Ordering -----------------------------------------------------------------------------------
+# --- Ordering ------------------------------------------------------------------------------------
 
 
 @transaction.atomic
@@ -353,7 +353,7 @@ def _cancel_approvals(request: Request) -> None:
         approval.save(update_fields=["state"])
 
 
-# --- Moving requests ----------------------------------------------------------------------------
+# --- Moving requests -----------------------------------------------------------------------------
 
 
 @transaction.atomic
@@ -441,7 +441,7 @@ def _check_assignee(assignee) -> None:
         )
 
 
-# --- Conversation, files, watchers --------------------------------------------------------------
+# --- Conversation, files, watchers ---------------------------------------------------------------
 
 
 @transaction.atomic
@@ -480,7 +480,7 @@ def unwatch(ticket, *, actor) -> None:
     kernel.unwatch(ticket, actor, actor=actor)
 
 
-# --- Tasks --------------------------------------------------------------------------------------
+# --- Tasks ---------------------------------------------------------------------------------------
 
 
 def _team(team_id, default):

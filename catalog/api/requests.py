@@ -228,7 +228,7 @@ class RequestViewSet(TicketViewSet):
         return Response(self.get_serializer(ticket).data)
 
 
-# --- Tasks -----------------------------------------------------------------------------------
+# --- Tasks ---------------------------------------------------------------------------------------
 
 
 class TaskSerializer(TicketSerializerMixin, serializers.ModelSerializer):

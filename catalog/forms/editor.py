@@ -214,7 +214,7 @@ class ItemForm(TranslatedForm):
         return {**{name: data[name] for name in fields}, "translations": self.translations()}
 
 
-# --- The form builder -------------------------------------------------------------------------
+# --- The form builder ----------------------------------------------------------------------------
 
 
 class FieldForm(forms.Form):

@@ -65,7 +65,7 @@ def _filtered(request, filterset_class, base):
     return filters, base.none()
 
 
-# --- Requests: the list ------------------------------------------------------------------------
+# --- Requests: the list --------------------------------------------------------------------------
 
 
 def _request_queues(user) -> list[dict]:
@@ -179,7 +179,7 @@ def request_list(request):
     return render(request, template, context)
 
 
-# --- Requests: the page ------------------------------------------------------------------------
+# --- Requests: the page --------------------------------------------------------------------------
 
 
 def _get_request(request, number) -> Request:
@@ -390,7 +390,7 @@ def request_attachment(request, number, attachment_id):
     return download_response(get_object_or_404(ticket.attachments, pk=attachment_id))
 
 
-# --- Tasks: the queue ---------------------------------------------------------------------------
+# --- Tasks: the queue ----------------------------------------------------------------------------
 
 
 def _task_queues(user) -> list[dict]:
@@ -488,7 +488,7 @@ def task_list(request):
     return render(request, template, context)
 
 
-# --- Tasks: the page ----------------------------------------------------------------------------
+# --- Tasks: the page -----------------------------------------------------------------------------
 
 
 def _get_task(request, number) -> Task:
@@ -639,7 +639,7 @@ def task_attachment(request, number, attachment_id):
     return download_response(get_object_or_404(task.attachments, pk=attachment_id))
 
 
-# --- Approvals ----------------------------------------------------------------------------------
+# --- Approvals -----------------------------------------------------------------------------------
 
 
 def approvals_for(user, *, decided: bool = False):

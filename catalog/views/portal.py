@@ -42,7 +42,7 @@ def as_requester_sees(request: Request) -> ReadView:
     return ReadView(request, READABLE)
 
 
-# --- Browse and search -------------------------------------------------------------------------
+# --- Browse and search ---------------------------------------------------------------------------
 
 
 def _orderable(user):
@@ -81,7 +81,7 @@ def catalog_category(request, slug):
     )
 
 
-# --- Order -----------------------------------------------------------------------------------
+# --- Order ---------------------------------------------------------------------------------------
 
 
 @login_required
@@ -120,7 +120,7 @@ def catalog_item(request, slug):
     return render(request, "catalog/portal_item.html", {"item": item, "form": form}, status=status)
 
 
-# --- My requests -------------------------------------------------------------------------------
+# --- My requests ---------------------------------------------------------------------------------
 
 
 def _mine(user):
@@ -159,7 +159,7 @@ def request_list(request):
     )
 
 
-# --- One request -------------------------------------------------------------------------------
+# --- One request ---------------------------------------------------------------------------------
 
 
 def _get(request, number) -> Request:
@@ -315,7 +315,7 @@ def request_decide(request, number):
     return redirect(ticket.get_portal_url())
 
 
-# --- Approvals ----------------------------------------------------------------------------------
+# --- Approvals -----------------------------------------------------------------------------------
 
 
 @login_required

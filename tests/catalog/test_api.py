@@ -14,7 +14,7 @@ from .conftest import GOOD_ANSWERS, LAPTOP_FORM, make_category, make_item, order
 pytestmark = pytest.mark.django_db
 
 
-# --- The catalog ----------------------------------------------------------------------------------
+# --- The catalog ---------------------------------------------------------------------------------
 
 
 def test_everyone_reads_the_active_catalog_with_the_form_as_a_list(api, rita, laptop, headset):
@@ -123,7 +123,7 @@ def test_categories_are_listed_and_edited_by_managers(api, rita, max_, headset):
     assert api.as_(rita).post("/api/v1/catalog/categories/", {"name": "Mine"}).status_code == 403
 
 
-# --- Ordering ---------------------------------------------------------------------------------------
+# --- Ordering ------------------------------------------------------------------------------------
 
 
 def test_ordering_through_the_api_answers_201_with_the_request(api, managed_rita, laptop):
@@ -204,7 +204,7 @@ def test_the_request_list_filters_and_costs_the_same_queries_for_many_rows(
     assert {r["tasks"][0]["state"] for r in body["results"]} == {"open"}
 
 
-# --- Approvals ------------------------------------------------------------------------------------
+# --- Approvals -----------------------------------------------------------------------------------
 
 
 def test_the_manager_approves_with_the_body_of_change_approvals(api, managed_rita, max_, laptop):
@@ -275,7 +275,7 @@ def test_an_end_user_reads_neither_internal_notes_nor_the_handling(api, rita, al
     assert not {"assignee", "assignment_group", "watchers"} & set(fields)
 
 
-# --- Tasks -----------------------------------------------------------------------------------------
+# --- Tasks ---------------------------------------------------------------------------------------
 
 
 def test_tasks_carry_their_request_and_team_and_filter_by_request(api, alice, rita, headset, desk):
@@ -336,7 +336,7 @@ def test_the_task_list_costs_the_same_queries_for_many_rows(
     assert len(response.json()["results"]) == 30
 
 
-# --- The schema -------------------------------------------------------------------------------------
+# --- The schema ----------------------------------------------------------------------------------
 
 
 def test_the_schema_describes_every_catalog_endpoint(db, client):

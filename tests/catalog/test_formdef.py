@@ -28,7 +28,7 @@ def field(kind, **extra):
     return clean_form([{"name": "x", "label": "X", "type": kind, **extra}])
 
 
-# --- Answers, type by type ---------------------------------------------------------------------
+# --- Answers, type by type -----------------------------------------------------------------------
 
 
 def test_good_answers_come_back_cleaned_with_missing_optional_fields_left_out():
@@ -157,7 +157,7 @@ def _good():
     return {"model": "standard", "needed_by": "2026-12-01"}
 
 
-# --- The definition ----------------------------------------------------------------------------
+# --- The definition ------------------------------------------------------------------------------
 
 
 def test_a_definition_is_normalised_with_every_key():
@@ -229,7 +229,7 @@ def test_names_are_made_from_labels_and_kept_unique():
     assert name_from_label("2nd screen") == "f_2nd_screen"
 
 
-# --- Reading in the reader's language -----------------------------------------------------------
+# --- Reading in the reader's language ------------------------------------------------------------
 
 
 def test_labels_and_options_read_in_french_with_the_default_as_fallback():

@@ -27,7 +27,7 @@ def kinds_for(user):
     )
 
 
-# --- Ordering ----------------------------------------------------------------------------------
+# --- Ordering ------------------------------------------------------------------------------------
 
 
 def test_an_item_without_approval_is_approved_at_once_with_its_task_for_the_team(
@@ -89,7 +89,7 @@ def test_agents_order_for_anyone(alice, eve, headset):
     assert order(headset, by=alice, answers={}, requested_for=eve).requested_for == eve
 
 
-# --- Approval: the manager ---------------------------------------------------------------------
+# --- Approval: the manager -----------------------------------------------------------------------
 
 
 def test_manager_mode_asks_the_manager_of_the_person_it_is_for(managed_rita, max_, laptop):
@@ -134,7 +134,7 @@ def test_with_neither_a_manager_nor_a_team_any_manager_approves(rita, max_, alic
     assert request.state == "approved"
 
 
-# --- Approval: the team ------------------------------------------------------------------------
+# --- Approval: the team --------------------------------------------------------------------------
 
 
 def test_team_mode_is_settled_by_the_first_member_who_answers(rita, carol, licence):
@@ -180,7 +180,7 @@ def test_someone_who_is_not_an_approver_may_not_decide(managed_rita, eve, alice,
     assert Approval.objects.get(request=request).state == "pending"
 
 
-# --- Rejection ---------------------------------------------------------------------------------
+# --- Rejection -----------------------------------------------------------------------------------
 
 
 def test_a_rejection_ends_the_request_with_its_reason_and_no_task(managed_rita, max_, laptop):
@@ -212,7 +212,7 @@ def test_a_decision_is_approve_or_reject(managed_rita, max_, laptop):
     assert "decision" in caught.value.message_dict
 
 
-# --- Fulfilment --------------------------------------------------------------------------------
+# --- Fulfilment ----------------------------------------------------------------------------------
 
 
 def approved_onboarding(onboarding, rita, max_):
@@ -308,7 +308,7 @@ def test_only_agents_and_managers_work_tasks(rita, headset):
             services.change_task_state(task, "done", actor=person)
 
 
-# --- Cancellation ------------------------------------------------------------------------------
+# --- Cancellation --------------------------------------------------------------------------------
 
 
 def test_canceling_stops_pending_approvals(managed_rita, laptop):
@@ -347,7 +347,7 @@ def test_approval_and_fulfilment_are_never_moves_by_hand(managed_rita, max_, ali
             services.change_state(request, to, actor=person)
 
 
-# --- Who hears of it ---------------------------------------------------------------------------
+# --- Who hears of it -----------------------------------------------------------------------------
 
 
 def test_the_requester_hears_of_every_step(managed_rita, max_, alice, laptop):

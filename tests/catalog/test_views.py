@@ -28,7 +28,7 @@ def tag(page: str, name: str) -> str:
     return re.search(rf'<(?:input|select|textarea)[^>]*name="answer__{name}"[^>]*>', page).group(0)
 
 
-# --- Portal: browse, search, order --------------------------------------------------------------
+# --- Portal: browse, search, order ---------------------------------------------------------------
 
 
 def test_the_portal_home_offers_to_order_something(client, rita, headset):
@@ -197,7 +197,7 @@ def test_a_rejection_without_a_reason_is_sent_back(client, managed_rita, max_, l
     assert "Say why you reject it" in text(response)
 
 
-# --- The desk -------------------------------------------------------------------------------------
+# --- The desk ------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("queue", ["team", "approval", "fulfil", "open", "all"])
@@ -286,7 +286,7 @@ def test_an_agent_completes_a_task_from_its_page(client, alice, rita, headset):
     assert request.state == "fulfilled"
 
 
-# --- The catalog editor -------------------------------------------------------------------------
+# --- The catalog editor --------------------------------------------------------------------------
 
 
 def builder_post(item_form, fields=(), tasks=()):
