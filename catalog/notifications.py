@@ -113,7 +113,7 @@ STATE_MESSAGES = {
     ),
     RequestState.FULFILLED: _(
         'Your request %(number)s "%(title)s" is fulfilled: everything it needed is done. '
-        "If something is missing, reply to this message."
+        "If something is missing, tell us in a new ticket from the portal."
     ),
     RequestState.CANCELED: _('Your request %(number)s "%(title)s" was canceled.'),
 }

@@ -235,13 +235,14 @@ def order(
     )
     kernel.add_attachments(request, actor=actor, uploads=attachments)
     search.refresh(request)
+    # Routing is the system's doing: the history shows it so, not as the requester's move.
     if request.approval == ApprovalMode.NONE:
         notifications.ordered(request)
-        _move(request, RequestState.APPROVED, actor=actor, quiet=True)
+        _move(request, RequestState.APPROVED, actor=None, quiet=True)
     else:
-        approval = _ask_approval(request, actor=actor)
+        approval = _ask_approval(request)
         notifications.ordered(request, approval)
-        _move(request, RequestState.AWAITING_APPROVAL, actor=actor, quiet=True)
+        _move(request, RequestState.AWAITING_APPROVAL, actor=None, quiet=True)
     return request
 
 
@@ -250,7 +251,7 @@ def _eligible(people, request) -> list:
     return [person for person in people if person.is_active and person.pk not in excluded]
 
 
-def _ask_approval(request: Request, *, actor) -> Approval:
+def _ask_approval(request: Request) -> Approval:
     """One approval: of the manager of the person the request is for (manager mode), or of
     the item's approval team (team mode, or a person with no manager on record), or of the
     managers when neither can answer. Nobody is asked to approve their own request."""
@@ -264,8 +265,8 @@ def _ask_approval(request: Request, *, actor) -> Approval:
     if not fields and team is not None and _eligible(team.members.all(), request):
         fields["team"] = team
     approval = Approval.objects.create(request=request, **fields)
-    kernel.record_events(request, {"approval": (None, ApprovalState.PENDING)}, actor=actor)
-    notifications.approval_requested(approval, actor=actor)
+    kernel.record_events(request, {"approval": (None, ApprovalState.PENDING)}, actor=None)
+    notifications.approval_requested(approval, actor=request.requester)
     return approval
 
 

@@ -17,7 +17,7 @@ class RequestState(models.TextChoices):
 
 
 class TaskState(models.TextChoices):
-    OPEN = "open", _("Open")
+    OPEN = "open", _("To do")
     IN_PROGRESS = "in_progress", _("In progress")
     DONE = "done", _("Done")
     CANCELED = "canceled", _("Canceled")

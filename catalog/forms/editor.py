@@ -150,6 +150,7 @@ class ItemForm(TranslatedForm):
         label=_("Approval team"),
         queryset=Team.objects.none(),
         required=False,
+        empty_label=_("None"),
         help_text=_(
             "Team mode: any member approves. Manager mode: asked when the person has no manager."
         ),

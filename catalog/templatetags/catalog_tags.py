@@ -62,7 +62,7 @@ STATUSES = {
         _("Done"),
         "bi-check2-all",
         _("All done"),
-        _("Everything you asked for is ready. Something missing? Reply below."),
+        _("Everything you asked for is ready. Something missing? Tell us in a new ticket."),
         4,
     ),
     R.REJECTED: PlainStatus(

@@ -208,3 +208,27 @@ def test_a_request_policy_may_only_pause_on_the_wait_for_approval(db, always):
     with pytest.raises(ValidationError):
         save_policy(None, {**values, "name": "Bad", "pause_on": ["awaiting_caller"]}, actor=None)
     assert Policy.objects.count() == 1
+
+
+def test_the_sla_dashboard_counts_requests_by_team_and_filters_by_kind(
+    clock, always, rita, alice, headset, desk
+):
+    from itsm.testing import make_incident
+    from sla import dashboard
+
+    request_policy(always, response=HOUR, resolution=2 * HOUR)
+    make_policy(always, name="Incidents", applies_to="incident", response=HOUR, resolution=2 * HOUR)
+    request = order(headset, by=rita, answers={})
+    make_incident(actor=alice, assignment_group=desk)
+    clock.move_to(START + timedelta(minutes=30))
+    services.complete_task(request.tasks.get(), actor=alice)  # both request timers met
+    filters, errors = dashboard.parse_filters({"from": "2026-03-01", "to": "2026-03-31"})
+    assert errors == {}
+    (team,) = dashboard.compliance(filters, "team")
+    assert (team["label"], team["met"], team["breached"]) == ("Service Desk", 2, 0)
+    only_requests, _ = dashboard.parse_filters({"from": "2026-03-01", "kind": "request"})
+    clock.move_to(START + timedelta(hours=3))
+    _rows, total = dashboard.breached_now(only_requests)
+    assert total == 0  # the incident's breached timers are not requests'
+    everything, total = dashboard.breached_now(filters)
+    assert total == 2 and {row["ticket"].number[:3] for row in everything} == {"INC"}
