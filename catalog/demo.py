@@ -297,7 +297,6 @@ ITEMS = [
                 ),
             ),
             field("laptop", "Needs a laptop", "A besoin d’un portable", "boolean"),
-            field("notes", "Anything else", "Autre chose", "textarea"),
         ],
         "tasks": [
             ("Create the accounts (directory, email)", "", "Service Desk"),

@@ -66,9 +66,9 @@ REQUEST_WORKFLOW = Workflow(
         R.CANCELED: "closed_at",
     },
     colours={
-        R.SUBMITTED: "primary",
+        R.SUBMITTED: "secondary",
         R.AWAITING_APPROVAL: "warning",
-        R.APPROVED: "info",
+        R.APPROVED: "primary",
         R.IN_FULFILLMENT: "info",
         R.FULFILLED: "success",
         R.REJECTED: "danger",
