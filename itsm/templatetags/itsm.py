@@ -63,8 +63,6 @@ def duration(seconds) -> str:
 NAV_ICONS = {
     "portal:home": "bi-house-door",
     "incidents:incident_list": "bi-inboxes",
-    "catalog:request_list": "bi-bag",
-    "catalog:item_list": "bi-grid",
     "changes:home": "bi-arrow-repeat",
     "problems:home": "bi-bug",
     "cmdb:home": "bi-diagram-3",

@@ -32,6 +32,16 @@ def test_everyone_reads_the_active_catalog_with_the_form_as_a_list(api, rita, la
     assert laptop_json["fulfillment_team"] == laptop.fulfillment_team_id
 
 
+def test_the_item_list_costs_the_same_queries_for_many_items(
+    api, rita, desk, django_assert_max_num_queries
+):
+    for index in range(30):
+        make_item(f"Item {index}", form=LAPTOP_FORM)
+    with django_assert_max_num_queries(5):
+        response = api.as_(rita).get("/api/v1/catalog/items/", {"page_size": 30})
+    assert len(response.json()["results"]) == 30
+
+
 def test_items_read_in_the_callers_language(api, rita, desk):
     make_item("VPN access", form=[], translations={"fr": {"name": "Accès VPN"}})
     rita.language = "fr"

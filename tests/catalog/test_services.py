@@ -180,6 +180,17 @@ def test_someone_who_is_not_an_approver_may_not_decide(managed_rita, eve, alice,
     assert Approval.objects.get(request=request).state == "pending"
 
 
+def test_an_approval_named_by_a_link_is_answered_once(managed_rita, max_, laptop):
+    """What a signed single-use email link will call: the approval it names, once."""
+    request = order(laptop, by=managed_rita)
+    approval = request.approvals.get()
+    services.decide(request, actor=max_, decision="approve", approval=approval)
+    with pytest.raises(Conflict):
+        services.decide(request, actor=max_, decision="reject", comment="No.", approval=approval)
+    approval.refresh_from_db()
+    assert approval.state == "approved"
+
+
 # --- Rejection -----------------------------------------------------------------------------------
 
 

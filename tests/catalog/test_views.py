@@ -44,6 +44,20 @@ def test_the_catalog_lists_categories_with_something_to_order(client, rita, head
     assert "Hardware" in page and "1 item" in page
 
 
+def test_browsing_the_catalog_costs_the_same_queries_for_many_items(
+    client, rita, desk, django_assert_max_num_queries
+):
+    for index in range(30):
+        make_item(f"Item {index}", form=[])
+    client.force_login(rita)
+    with django_assert_max_num_queries(8):
+        page = text(client.get(reverse("catalog:portal_catalog"), {"q": "item"}))
+    assert page.count('class="catalog-card"') == 30
+    with django_assert_max_num_queries(8):
+        page = text(client.get(reverse("catalog:portal_category", args=["hardware"])))
+    assert page.count('class="catalog-card"') == 30
+
+
 def test_a_category_page_lists_its_active_items(client, rita, laptop, headset):
     make_item("Old phone", form=[], active=False)
     client.force_login(rita)
