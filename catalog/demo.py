@@ -548,7 +548,7 @@ def _requests(items: dict, people: dict) -> None:
 
     # Colleagues: a few weeks of orders, most of them done.
     colleagues = people["colleagues"] or [emma]
-    for index in range(24):
+    for index in range(16):
         name = rng.choice(list(items))
         person = rng.choice(colleagues)
         item = items[name]
