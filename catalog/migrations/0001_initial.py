@@ -191,7 +191,7 @@ class Migration(migrations.Migration):
                 ('title', models.CharField(max_length=200, verbose_name='title')),
                 ('description', models.TextField(blank=True, verbose_name='description')),
                 ('version', models.PositiveIntegerField(default=1, editable=False, verbose_name='version')),
-                ('state', models.CharField(choices=[('open', 'Open'), ('in_progress', 'In progress'), ('done', 'Done'), ('canceled', 'Canceled')], default='open', max_length=32, verbose_name='state')),
+                ('state', models.CharField(choices=[('open', 'To do'), ('in_progress', 'In progress'), ('done', 'Done'), ('canceled', 'Canceled')], default='open', max_length=32, verbose_name='state')),
                 ('position', models.PositiveSmallIntegerField(default=1, verbose_name='position')),
                 ('done_at', models.DateTimeField(blank=True, null=True, verbose_name='finished')),
                 ('search_public', itsm.search.SearchVectorField(blank=True, editable=False, null=True)),
