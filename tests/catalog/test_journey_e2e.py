@@ -14,6 +14,7 @@ from accounts.services import update_user
 from catalog import services
 from catalog.models import Request
 from tests.browser import DESKTOP, PHONE
+from tests.e2e.test_accessibility import contrast_problems
 
 pytestmark = pytest.mark.e2e
 
@@ -114,6 +115,7 @@ def test_order_approve_fulfil_and_see_it_done(
     emma.get_by_role("link", name=re.compile(words["hardware"])).click()
     emma.get_by_role("link", name=re.compile(words["laptop"])).click()
     expect(emma.locator("h1")).to_have_text(words["laptop"])
+    assert contrast_problems(emma) == []
     screenshot(emma, f"{name}-1-item")
 
     # The browser checks the form before sending it, in the reader's words.
@@ -121,6 +123,7 @@ def test_order_approve_fulfil_and_see_it_done(
     expect(emma.locator("#id_answer__model_errors")).to_have_text(words["required"])
     expect(emma.locator("#id_answer__model")).to_have_attribute("aria-invalid", "true")
     assert "/portal/order/" in emma.url and not Request.objects.exists()
+    assert contrast_problems(emma) == []
     screenshot(emma, f"{name}-2-checked")
 
     emma.locator("#id_answer__model").select_option("performance")
@@ -132,6 +135,7 @@ def test_order_approve_fulfil_and_see_it_done(
     number = re.search(r"REQ\d{7}", emma.url).group(0)
     expect(emma.get_by_test_id("request-status")).to_contain_text(words["waiting"])
     assert fits(emma, viewport["width"])
+    assert contrast_problems(emma) == []
     screenshot(emma, f"{name}-3-ordered")
     request = Request.objects.get(number=number)
     assert request.answers["model"] == "performance" and request.answers["dock"] is True
@@ -143,6 +147,7 @@ def test_order_approve_fulfil_and_see_it_done(
     card = marie.locator(".approval-card", has_text=number)
     expect(card).to_contain_text("2027")
     card.locator("textarea[name=comment]").fill("Enjoy it.")
+    assert contrast_problems(marie) == []
     screenshot(marie, f"{name}-4-approval")
     card.get_by_role("button", name=words["approve"]).click()
     marie.wait_for_url(re.compile(number))
@@ -156,6 +161,7 @@ def test_order_approve_fulfil_and_see_it_done(
     task = request.tasks.get()
     row = alex.locator("#task-rows tr", has_text=task.number)
     expect(row).to_contain_text(number)
+    assert contrast_problems(alex) == []
     screenshot(alex, f"{name}-5-tasks")
     row.locator("a.ticket-link").click()
     alex.wait_for_url(f"**/desk/tasks/{task.number}/")
@@ -165,6 +171,7 @@ def test_order_approve_fulfil_and_see_it_done(
     alex.locator("#done-note").fill("Handed over at the desk.")
     alex.locator("#done-panel [type=submit]").click()
     expect(alex.get_by_test_id("task-state")).to_have_text(re.compile("Done|Terminé"))
+    assert contrast_problems(alex) == []
     screenshot(alex, f"{name}-6-task-done")
     request.refresh_from_db()
     assert request.state == "fulfilled"
@@ -175,9 +182,14 @@ def test_order_approve_fulfil_and_see_it_done(
     expect(emma.locator(".progress-steps li.done")).to_have_count(4)
     assert "Handed over" not in emma.content()  # the task's note is the desk's
     assert fits(emma, viewport["width"])
+    assert contrast_problems(emma) == []
     screenshot(emma, f"{name}-7-fulfilled")
     emma.goto("/portal/requests/?tab=closed")
     expect(emma.locator(".request-item", has_text=number)).to_be_visible()
+    assert contrast_problems(emma) == []
+    emma.goto("/portal/")
+    expect(emma.locator(".recent-tickets", has_text=number)).to_be_visible()
+    assert contrast_problems(emma) == []
 
 
 def fits(page, width: int) -> bool:

@@ -12,6 +12,7 @@ from catalog import services
 from catalog.models import CatalogItem
 from sla.config import default_calendar, save_policy
 from tests.browser import PHONE
+from tests.e2e.test_accessibility import contrast_problems
 
 pytestmark = pytest.mark.e2e
 
@@ -61,6 +62,7 @@ def test_a_manager_builds_an_items_form_in_the_editor(new_page, login, screensho
     )
     page.get_by_role("button", name="Add a task").click()
     page.locator("[data-formset=tasks] input[name$='-title']").fill("Open the VPN account")
+    assert contrast_problems(page) == []
     screenshot(page, "catalog-editor-builder")
 
     page.get_by_role("button", name="Save the item").click()
@@ -72,6 +74,7 @@ def test_a_manager_builds_an_items_form_in_the_editor(new_page, login, screensho
     assert item.approval == "manager" and item.tasks[0]["title"] == "Open the VPN account"
 
     page.goto("/catalog/")
+    assert contrast_problems(page) == []
     screenshot(page, "catalog-editor-list")
     preview = new_page(viewport=PHONE)
     login(preview, "enduser")
@@ -100,6 +103,7 @@ def test_the_portal_catalog_fits_a_phone(new_page, login, screenshot, hardware, 
     page.goto("/portal/catalog/")
     expect(page.locator(".catalog-card").first).to_be_visible()
     assert fits(page, PHONE["width"])
+    assert contrast_problems(page) == []
     screenshot(page, f"catalog-{language}-phone-catalog")
     page.locator("#catalog-search").fill("portable" if language == "fr" else "laptop")
     page.locator("#catalog-search").press("Enter")
@@ -138,6 +142,7 @@ def test_request_timers_show_on_the_desk_and_in_the_sla_dashboard(
     page.goto(f"/desk/requests/{request.number}/")
     expect(page.locator(".sla-panel")).to_contain_text("Hardware requests")
     expect(page.locator(".sla-panel .progress")).to_have_count(2)
+    assert contrast_problems(page) == []
     screenshot(page, "catalog-desk-request-sla")
     page.goto("/desk/requests/?queue=requests_breaching_soon")
     expect(page.locator("h1")).to_have_text("Breaching soon")
