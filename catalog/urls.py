@@ -4,7 +4,7 @@
 
 from django.urls import path
 
-from .views import desk, editor, portal
+from .views import desk, editor, portal, tasks
 
 app_name = "catalog"
 urlpatterns = [
@@ -22,16 +22,16 @@ urlpatterns = [
         desk.request_attachment,
         name="request_attachment",
     ),
-    path("desk/tasks/", desk.task_list, name="task_list"),
-    path("desk/tasks/<str:number>/", desk.task_detail, name="task_detail"),
-    path("desk/tasks/<str:number>/edit/", desk.task_update, name="task_update"),
-    path("desk/tasks/<str:number>/take/", desk.task_take, name="task_take"),
-    path("desk/tasks/<str:number>/state/", desk.task_state, name="task_state"),
-    path("desk/tasks/<str:number>/comment/", desk.task_comment, name="task_comment"),
-    path("desk/tasks/<str:number>/attach/", desk.task_attach, name="task_attach"),
+    path("desk/tasks/", tasks.task_list, name="task_list"),
+    path("desk/tasks/<str:number>/", tasks.task_detail, name="task_detail"),
+    path("desk/tasks/<str:number>/edit/", tasks.task_update, name="task_update"),
+    path("desk/tasks/<str:number>/take/", tasks.task_take, name="task_take"),
+    path("desk/tasks/<str:number>/state/", tasks.task_state, name="task_state"),
+    path("desk/tasks/<str:number>/comment/", tasks.task_comment, name="task_comment"),
+    path("desk/tasks/<str:number>/attach/", tasks.task_attach, name="task_attach"),
     path(
         "desk/tasks/<str:number>/attachments/<int:attachment_id>/",
-        desk.task_attachment,
+        tasks.task_attachment,
         name="task_attachment",
     ),
     path("desk/approvals/", desk.approval_list, name="approval_list"),

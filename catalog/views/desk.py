@@ -1,5 +1,5 @@
-"""The agent desk for requests, tasks and approvals: queues, lists, the request and task pages
-and their quick actions. Views parse, call one verb, render; the verbs decide."""
+"""The agent desk for requests and approvals: the request queues, the request page and its
+quick actions, the approvals queue. Views parse, call one verb, render; the verbs decide."""
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -15,55 +15,16 @@ from itsm.extensions import panels_for, queues_for
 from itsm.pagination import paginate
 from itsm.permissions import get_visible_or_404, role_required
 from itsm.templatetags.itsm import since
-from itsm.workflow import Conflict, parse_version
+from itsm.workflow import Conflict
 
 from .. import permissions, services
-from ..filtersets import RequestFilter, TaskFilter
+from ..filtersets import RequestFilter
 from ..formdef import answer_rows
 from ..forms.desk import AssignForm, CommentForm, DecisionForm, NewTaskForm, StateForm
-from ..models import Approval, CatalogItem, Request, Task
+from ..models import Approval, CatalogItem, Request
 from ..timeline import timeline
-from ..workflow import ApprovalState, RequestState, TaskState
-from .common import reason, without_blanks
-
-READ_ROLES = Request.STAFF_ROLES
-LIST_SIZE = 50
-SORTS = {
-    "created": ["created_at"],
-    "-created": ["-created_at"],
-    "updated": ["updated_at"],
-    "-updated": ["-updated_at"],
-    "number": ["number"],
-    "-number": ["-number"],
-    "state": ["state", "-created_at"],
-    "-state": ["-state", "-created_at"],
-}
-DEFAULT_SORT = "-updated"
-
-
-def _sorted_page(request, rows, queue):
-    sort = request.GET.get("sort", "")
-    ordering = SORTS.get(sort)
-    if ordering is None:
-        sort = "" if queue.get("ordering") else DEFAULT_SORT
-        ordering = queue.get("ordering") or SORTS[DEFAULT_SORT]
-    page = paginate(rows, ordering, cursor=request.GET.get("cursor"), size=LIST_SIZE)
-    return page, sort
-
-
-def _pick(queues, request, default: str):
-    key = request.GET.get("queue") or ("all" if "q" in request.GET else default)
-    return next((q for q in queues if q["key"] == key), queues[0])
-
-
-def _filtered(request, filterset_class, base):
-    filters = filterset_class(without_blanks(request.GET), queryset=base, request=request)
-    if filters.is_valid():
-        return filters, filters.qs
-    for field, errors in filters.errors.items():
-        messages.error(request, f"{filters.form.fields[field].label}: {' '.join(errors)}")
-    return filters, base.none()
-
+from ..workflow import ApprovalState, RequestState
+from .common import LIST_SIZE, READ_ROLES, act, filtered, pick_queue, reason, sorted_page
 
 # --- Requests: the list --------------------------------------------------------------------------
 
@@ -133,10 +94,10 @@ REQUEST_COLUMNS = (
 @role_required(*READ_ROLES)
 def request_list(request):
     queues = _request_queues(request.user)
-    queue = _pick(queues, request, "team")
+    queue = pick_queue(queues, request, "team")
     base = queue["apply"](Request.objects.visible_to(request.user))
-    filters, rows = _filtered(request, RequestFilter, base)
-    page, sort = _sorted_page(
+    filters, rows = filtered(request, RequestFilter, base)
+    page, sort = sorted_page(
         request,
         rows.select_related("item", "requested_for", "assignee", "assignment_group").only(
             *REQUEST_COLUMNS
@@ -237,17 +198,6 @@ def _respond(request, ticket, **extra):
     return render(request, "catalog/request_detail.html", context)
 
 
-def _act(request, ticket, perform, respond):
-    """Run one action; what the verb refuses becomes a message (never a 500). A reader who
-    may not work gets the verb's 403."""
-    try:
-        extra = perform() or {}
-    except (Conflict, ValidationError) as exc:
-        messages.error(request, reason(exc, type(ticket).workflow))
-        extra = {}
-    return respond(request, ticket, **extra)
-
-
 @role_required(*READ_ROLES)
 @require_POST
 def request_update(request, number):
@@ -265,7 +215,7 @@ def request_update(request, number):
             messages.success(request, _("Saved."))
         return {}
 
-    return _act(request, ticket, perform, _respond)
+    return act(request, ticket, perform, _respond)
 
 
 @role_required(*READ_ROLES)
@@ -288,7 +238,7 @@ def request_state(request, number):
             )
         return {}
 
-    return _act(request, ticket, perform, _respond)
+    return act(request, ticket, perform, _respond)
 
 
 @role_required(*READ_ROLES)
@@ -322,7 +272,7 @@ def request_decide(request, number):
         messages.success(request, done % {"number": ticket.number})
         return {}
 
-    return _act(request, ticket, perform, _respond)
+    return act(request, ticket, perform, _respond)
 
 
 @role_required(*READ_ROLES)
@@ -345,7 +295,7 @@ def request_add_task(request, number):
         messages.success(request, _("Task %(number)s added.") % {"number": task.number})
         return {}
 
-    return _act(request, ticket, perform, _respond)
+    return act(request, ticket, perform, _respond)
 
 
 @role_required(*READ_ROLES)
@@ -388,255 +338,6 @@ def request_attach(request, number):
 def request_attachment(request, number, attachment_id):
     ticket = _get_request(request, number)
     return download_response(get_object_or_404(ticket.attachments, pk=attachment_id))
-
-
-# --- Tasks: the queue ----------------------------------------------------------------------------
-
-
-def _task_queues(user) -> list[dict]:
-    teams = list(user.teams.values_list("pk", flat=True))
-    return [
-        {
-            "key": "team",
-            "label": gettext_lazy("My teams' tasks"),
-            "icon": "people",
-            "apply": lambda qs: qs.open().filter(assignment_group__in=teams),
-        },
-        {
-            "key": "mine",
-            "label": gettext_lazy("My tasks"),
-            "icon": "person-workspace",
-            "apply": lambda qs: qs.open().filter(assignee=user),
-        },
-        {
-            "key": "unassigned",
-            "label": gettext_lazy("My teams' unassigned"),
-            "icon": "person-dash",
-            "apply": lambda qs: qs.open().filter(assignee__isnull=True, assignment_group__in=teams),
-        },
-        {
-            "key": "open",
-            "label": gettext_lazy("All open tasks"),
-            "icon": "inbox",
-            "apply": lambda qs: qs.open(),
-        },
-        {
-            "key": "all",
-            "label": gettext_lazy("All tasks"),
-            "icon": "archive",
-            "apply": lambda qs: qs,
-        },
-    ]
-
-
-TASK_COLUMNS = (
-    *("number", "title", "state", "created_at", "updated_at", "assignment_group__name"),
-    *("request__number", "request__title", "request__requested_for"),
-    *(f"assignee__{name}" for name in ("username", "first_name", "last_name")),
-    *(f"request__requested_for__{name}" for name in ("username", "first_name", "last_name")),
-)
-
-
-@role_required(*READ_ROLES)
-def task_list(request):
-    queues = _task_queues(request.user)
-    queue = _pick(queues, request, "team")
-    base = queue["apply"](Task.objects.visible_to(request.user))
-    filters, rows = _filtered(request, TaskFilter, base)
-    page, sort = _sorted_page(
-        request,
-        rows.select_related(
-            "assignee", "assignment_group", "request", "request__requested_for"
-        ).only(*TASK_COLUMNS),
-        queue,
-    )
-    states = dict(TaskState.choices)
-    context = {
-        "queues": queues,
-        "queue": queue,
-        "filters": filters,
-        "page": page,
-        "rows": [
-            {
-                "number": t.number,
-                "url": t.desk_url(),
-                "title": t.title,
-                "request": t.request.number,
-                "request_url": t.request.desk_url(),
-                "requested_for": str(t.request.requested_for),
-                "state": t.state,
-                "state_label": states.get(t.state, t.state),
-                "state_colour": Task.workflow.colour(t.state),
-                "team": str(t.assignment_group) if t.assignment_group_id else "",
-                "assignee": str(t.assignee) if t.assignee_id else "",
-                "updated_at": t.updated_at.isoformat(),
-                "updated_since": since(t.updated_at),
-            }
-            for t in page.rows
-        ],
-        "sort": sort,
-        "states": TaskState.choices,
-        "teams": list(Team.objects.order_by("name").values_list("pk", "name")),
-        "query": request.GET.copy(),
-        "can_work": permissions.can_work(request.user),
-    }
-    template = (
-        "catalog/_task_rows.html"
-        if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "task-rows"
-        else "catalog/task_list.html"
-    )
-    return render(request, template, context)
-
-
-# --- Tasks: the page -----------------------------------------------------------------------------
-
-
-def _get_task(request, number) -> Task:
-    return get_visible_or_404(
-        Task.objects.select_related(
-            "request",
-            "request__item",
-            "request__requested_for",
-            "assignee",
-            "assignment_group",
-        ).defer(*Task.SEARCH_COLUMNS),
-        request.user,
-        number=number,
-    )
-
-
-def _task_context(request, task, **extra) -> dict:
-    siblings = (
-        task.request.tasks.exclude(pk=task.pk)
-        .select_related("assignment_group", "assignee")
-        .only("number", "title", "state", "request", "assignment_group__name", "assignee")
-        .order_by("position")
-    )
-    return {
-        "task": task,
-        "ticket": task.request,
-        "answers": answer_rows(task.request.form, task.request.answers or {}),
-        "siblings": siblings,
-        "timeline": timeline(task, internal=True),
-        "attachments": task.attachments.select_related("uploaded_by"),
-        "can_work": permissions.can_work(request.user),
-        "allowed": set(task.allowed_states),
-        "assign_form": extra.pop("assign_form", None) or AssignForm(instance=task),
-        "comment_form": extra.pop("comment_form", None) or CommentForm(),
-        **extra,
-    }
-
-
-@role_required(*READ_ROLES)
-def task_detail(request, number):
-    task = _get_task(request, number)
-    return render(request, "catalog/task_detail.html", _task_context(request, task))
-
-
-def _respond_task(request, task, **extra):
-    task.refresh_from_db()
-    context = _task_context(request, task, **extra)
-    if request.headers.get("HX-Request"):
-        return render(request, "catalog/_task_main.html", context)
-    if not extra:
-        return redirect(task.get_absolute_url())
-    return render(request, "catalog/task_detail.html", context)
-
-
-@role_required(*READ_ROLES)
-@require_POST
-def task_update(request, number):
-    task = _get_task(request, number)
-
-    def perform():
-        form = AssignForm(request.POST, instance=task)
-        if not form.is_valid():
-            return {"assign_form": form}
-        values = form.changed_values()
-        if values:
-            services.update_task(
-                task, values, actor=request.user, version=form.cleaned_data["version"]
-            )
-            messages.success(request, _("Saved."))
-        return {}
-
-    return _act(request, task, perform, _respond_task)
-
-
-@role_required(*READ_ROLES)
-@require_POST
-def task_take(request, number):
-    task = _get_task(request, number)
-
-    def perform():
-        services.take_task(
-            task, actor=request.user, version=parse_version(request.POST.get("version"))
-        )
-
-    return _act(request, task, perform, _respond_task)
-
-
-@role_required(*READ_ROLES)
-@require_POST
-def task_state(request, number):
-    task = _get_task(request, number)
-    target = request.POST.get("state", "")
-
-    def perform():
-        if target not in TaskState.values:
-            raise ValidationError({"state": [_("Unknown state.")]})
-        version = parse_version(request.POST.get("version"))
-        if target == TaskState.DONE:
-            services.complete_task(
-                task, actor=request.user, note=request.POST.get("note", ""), version=version
-            )
-        else:
-            services.change_task_state(task, target, actor=request.user, version=version)
-        return {}
-
-    return _act(request, task, perform, _respond_task)
-
-
-@role_required(*READ_ROLES)
-@require_POST
-def task_comment(request, number):
-    task = _get_task(request, number)
-    form = CommentForm(request.POST)
-    extra = {}
-    if form.is_valid():
-        try:
-            services.comment_task(
-                task,
-                actor=request.user,
-                body=form.cleaned_data["body"],
-                internal=form.cleaned_data["internal"],
-            )
-        except (PermissionDenied, Conflict, ValidationError) as exc:
-            messages.error(request, reason(exc))
-    else:
-        extra["comment_form"] = form
-    return _respond_task(request, task, **extra)
-
-
-@role_required(*READ_ROLES)
-@require_POST
-def task_attach(request, number):
-    task = _get_task(request, number)
-    upload = request.FILES.get("file")
-    if upload is None:
-        messages.error(request, _("Choose a file to attach."))
-    else:
-        try:
-            services.attach_task(task, actor=request.user, upload=upload)
-        except (UploadTooLarge, UploadRefused, PermissionDenied, Conflict) as exc:
-            messages.error(request, reason(exc))
-    return _respond_task(request, task)
-
-
-@role_required(*READ_ROLES)
-def task_attachment(request, number, attachment_id):
-    task = _get_task(request, number)
-    return download_response(get_object_or_404(task.attachments, pk=attachment_id))
 
 
 # --- Approvals -----------------------------------------------------------------------------------
