@@ -1,6 +1,7 @@
 """``/api/v1/``: the routers of the kernel and of each app, joined."""
 
 from accounts.api import urlpatterns as accounts_urls
+from catalog.api import router as catalog_router
 from cmdb.api import router as cmdb_router
 from incidents.api import router as incidents_router
 from sla.api import urlpatterns as sla_urls
@@ -12,5 +13,6 @@ urlpatterns = [
     *kernel_router.urls,
     *incidents_router.urls,
     *cmdb_router.urls,
+    *catalog_router.urls,
     *sla_urls,
 ]

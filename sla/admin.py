@@ -43,10 +43,19 @@ class PolicyAdmin(ReadOnly):
 
 @admin.register(Timer)
 class TimerAdmin(ReadOnly):
-    list_display = ["id", "incident", "metric", "state", "clock", "due_at", "next_check_at"]
+    list_display = [
+        "id",
+        "incident",
+        "request",
+        "metric",
+        "state",
+        "clock",
+        "due_at",
+        "next_check_at",
+    ]
     list_filter = ["state", "metric", "clock"]
-    raw_id_fields = ["incident"]
-    list_select_related = ["incident"]
+    raw_id_fields = ["incident", "request"]
+    list_select_related = ["incident", "request"]
 
 
 @admin.register(SlaEvent)

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from . import services
-from .models import Metric, Timer
+from .models import AppliesTo, Metric, Timer
 
 DEFAULT_DAYS = 30
 DEFAULT_RISK_HOURS = 4
@@ -35,6 +35,7 @@ class Filters:
     team: int | None = None
     service: int | None = None
     risk_hours: int = DEFAULT_RISK_HOURS
+    kind: str | None = None  # "incident" or "request"; None: both
 
     @property
     def since(self) -> datetime:
@@ -86,6 +87,10 @@ def parse_filters(params, today: date | None = None) -> tuple[Filters, dict[str,
     if metric is not None and metric not in Metric.values:
         errors["metric"] = _("Choose response or resolution.")
         metric = None
+    kind = params.get("kind") or None
+    if kind is not None and kind not in AppliesTo.values:
+        errors["kind"] = _("Choose incidents or requests.")
+        kind = None
     return (
         Filters(
             start=start,
@@ -95,21 +100,40 @@ def parse_filters(params, today: date | None = None) -> tuple[Filters, dict[str,
             team=as_int("team", 1, 2**63 - 1),
             service=as_int("service", 1, 2**63 - 1),
             risk_hours=as_int("hours", 1, 168) or DEFAULT_RISK_HOURS,
+            kind=kind,
         ),
         errors,
     )
 
 
+# Each kind's timer foreign key (``Timer.incident``, ``Timer.request``): a team or a service is
+# the measured ticket's, whatever its type.
+TICKET_FIELDS = ("incident", "request")
+
+
+def _either(suffix: str, value) -> Q:
+    condition = Q(pk__in=[])
+    for name in TICKET_FIELDS:
+        condition |= Q(**{f"{name}__{suffix}": value})
+    return condition
+
+
+def _coalesce(suffix: str):
+    return Coalesce(*(f"{name}__{suffix}" for name in TICKET_FIELDS))
+
+
 def _scoped(filters: Filters):
     timers = Timer.objects.all()
+    if filters.kind:
+        timers = timers.filter(**{f"{filters.kind}__isnull": False})
     if filters.metric:
         timers = timers.filter(metric=filters.metric)
     if filters.priority:
         timers = timers.filter(priority=filters.priority)
     if filters.team:
-        timers = timers.filter(incident__assignment_group_id=filters.team)
+        timers = timers.filter(_either("assignment_group_id", filters.team))
     if filters.service:
-        timers = timers.filter(incident__service_id=filters.service)
+        timers = timers.filter(_either("service_id", filters.service))
     return timers
 
 
@@ -125,8 +149,8 @@ COUNTS = {
 }
 GROUP_FIELDS = {
     "priority": ("priority", None),
-    "team": ("incident__assignment_group", "incident__assignment_group__name"),
-    "service": ("incident__service", "incident__service__name"),
+    "team": ("assignment_group", "assignment_group__name"),
+    "service": ("service", "service__name"),
 }
 
 
@@ -138,10 +162,14 @@ def _rate(met: int, breached: int) -> float | None:
 def compliance(filters: Filters, group_by: str) -> list[dict]:
     """``[{"key", "label", "met", "breached", "compliance"}]`` (compliance in %)."""
     key_field, label_field = GROUP_FIELDS[group_by]
+    if label_field is None:
+        columns = {"key": F(key_field)}
+    else:
+        columns = {"key": _coalesce(key_field), "label": _coalesce(label_field)}
     rows = (
         _scoped(filters)
         .filter(_became(filters.since, filters.until))
-        .values(key=F(key_field), **({"label": F(label_field)} if label_field else {}))
+        .values(**columns)
         .annotate(**COUNTS)
         .order_by("key")
     )
@@ -213,7 +241,12 @@ def _listed(timers, now):
 
 def _live(filters: Filters):
     return _scoped(filters).select_related(
-        "policy", "incident__assignee", "incident__assignment_group"
+        "policy",
+        *(
+            f"{name}__{person}"
+            for name in TICKET_FIELDS
+            for person in ("assignee", "assignment_group")
+        ),
     )
 
 

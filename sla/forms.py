@@ -275,9 +275,12 @@ class PolicyForm(forms.Form):
         teams = Team.objects.order_by("name")
         self.fields["warning_reassign_to"].queryset = teams
         self.fields["breach_reassign_to"].queryset = teams
-        reasons = hold_reasons(AppliesTo.INCIDENT)
         labels = _hold_labels()
-        self.fields["pause_on"].choices = [(r, labels.get(r, r)) for r in reasons]
+        self.fields["pause_on"].choices = [
+            (reason, labels.get(reason, reason))
+            for applies_to in AppliesTo.values
+            for reason in hold_reasons(applies_to)
+        ]
 
     @staticmethod
     def initial_from(policy) -> dict:
@@ -333,10 +336,17 @@ class PolicyForm(forms.Form):
 
 
 def _hold_labels() -> dict:
-    from .tickets import INCIDENT
+    """What each pause value reads as, named with the ticket type it is for."""
+    from .tickets import KINDS
 
-    try:
-        field = INCIDENT.model._meta.get_field(INCIDENT.hold_field)
-    except LookupError:
-        return {}
-    return dict(field.choices)
+    labels = {}
+    for kind in KINDS:
+        try:
+            field = kind.model._meta.get_field(kind.hold_field)
+        except LookupError:
+            continue
+        kind_label = AppliesTo(kind.key).label
+        for value, label in field.choices:
+            if value in kind.pause_choices():
+                labels[value] = f"{kind_label}: {label}"
+    return labels

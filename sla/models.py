@@ -294,6 +294,14 @@ class Timer(TimestampedModel):
         on_delete=models.PROTECT,
         related_name="sla_timers",
     )
+    request = models.ForeignKey(
+        "catalog.Request",
+        verbose_name=_("request"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="sla_timers",
+    )
     metric = models.CharField(_("metric"), max_length=16, choices=Metric.choices)
     policy = models.ForeignKey(
         Policy, verbose_name=_("policy"), on_delete=models.PROTECT, related_name="timers"
@@ -336,6 +344,11 @@ class Timer(TimestampedModel):
                 condition=Q(incident__isnull=False),
                 name="sla_timer_one_per_incident_metric",
             ),
+            models.UniqueConstraint(
+                fields=["request", "metric"],
+                condition=Q(request__isnull=False),
+                name="sla_timer_one_per_request_metric",
+            ),
             models.CheckConstraint(
                 condition=Q(
                     Q(clock="running", state__in=["running", "breached"])
@@ -372,8 +385,12 @@ class Timer(TimestampedModel):
 
     @property
     def ticket(self):
-        """The measured ticket, whatever its type (an incident today, a request tomorrow)."""
-        return self.incident
+        """The measured ticket, whatever its type (an incident or a request)."""
+        if self.incident_id is not None:
+            return self.incident
+        if self.request_id is not None:
+            return self.request
+        return None
 
     @property
     def ticket_number(self) -> str:

@@ -49,10 +49,25 @@ def sla_panel(ticket, user):
 def breaching_soon(queryset, *, within: timedelta = BREACHING_SOON):
     """Incidents whose running response or resolution timer is due within two hours, or has
     breached and still runs, soonest first."""
+    return _due_soon(queryset, "incident", within)
+
+
+@desk_queue(
+    "requests_breaching_soon",
+    _("Breaching soon"),
+    model="catalog.Request",
+    ordering=("sla_due_at",),
+)
+def requests_breaching_soon(queryset, *, within: timedelta = BREACHING_SOON):
+    """The same for requests."""
+    return _due_soon(queryset, "request", within)
+
+
+def _due_soon(queryset, timer_field: str, within: timedelta):
     horizon = timezone.now() + within
     due = (
         Timer.objects.filter(
-            incident=OuterRef("pk"), clock=Timer.Clock.RUNNING, due_at__lte=horizon
+            **{timer_field: OuterRef("pk")}, clock=Timer.Clock.RUNNING, due_at__lte=horizon
         )
         .order_by("due_at")
         .values("due_at")[:1]

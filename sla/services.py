@@ -89,10 +89,17 @@ def active_policies(kind: TicketKind) -> list[Policy]:
 
 
 def select_policy(ticket, policies: Iterable[Policy] | None = None) -> Policy | None:
-    """The first active policy, by ``order``, whose conditions the ticket meets."""
+    """The policy chosen for the ticket (a catalog item's) when it is active, else the first
+    active policy, by ``order``, whose conditions the ticket meets."""
     kind = kind_of(ticket)
     if policies is None:
         policies = active_policies(kind)
+    policies = list(policies)
+    chosen = kind.chosen_policy_id(ticket)
+    if chosen is not None:
+        for policy in policies:
+            if policy.pk == chosen and policy.applies_to == kind.key:
+                return policy
     for policy in policies:
         if policy.applies_to == kind.key and policy.matches(
             kind.priority(ticket), kind.service_id(ticket)

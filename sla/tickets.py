@@ -1,8 +1,8 @@
 """What the SLA engine needs to know about each ticket type it measures.
 
-The engine is written against ``TicketKind``, never against a process app: incidents today,
-catalog requests when they land (add a kind, a nullable ``Timer.request`` foreign key and a
-``requests/{number}/sla/`` route — nothing else changes).
+The engine is written against ``TicketKind``, never against a process app: incidents and
+catalog requests, each a kind with its own ``Timer`` foreign key and ``{type}/{number}/sla/``
+route.
 """
 
 from __future__ import annotations
@@ -31,6 +31,11 @@ class TicketKind:
     match_fields: tuple[str, ...] = ("priority", "service")
     # The process app's verb an escalation calls: ``(ticket, *, actor, priority, team)``.
     escalate_verb: str = ""
+    # The values of ``hold_field`` a policy may pause on (empty: the field's choices).
+    pause_values: tuple[str, ...] = ()
+    # A ticket attribute naming the policy chosen for it (e.g. by its catalog item), tried
+    # before the policies that match by order.
+    policy_field: str = ""
 
     @property
     def model(self):
@@ -63,6 +68,17 @@ class TicketKind:
     def service_id(self, ticket):
         return getattr(ticket, "service_id", None)
 
+    def chosen_policy_id(self, ticket):
+        return getattr(ticket, self.policy_field, None) if self.policy_field else None
+
+    def pause_choices(self) -> list[str]:
+        """The values a policy of this kind may pause on."""
+        if self.pause_values:
+            return list(self.pause_values)
+        if not self.hold_field:
+            return []
+        return [value for value, _label in self.model._meta.get_field(self.hold_field).choices]
+
 
 INCIDENT = TicketKind(
     key="incident",
@@ -76,7 +92,24 @@ INCIDENT = TicketKind(
     escalate_verb="incidents.services.escalate",
 )
 
-KINDS = (INCIDENT,)
+# A request waits for its approvers in ``awaiting_approval``: a policy may pause on it (the desk
+# cannot act meanwhile). Requests have no priority: their policies match by service or are
+# chosen by their catalog item.
+REQUEST = TicketKind(
+    key="request",
+    model_label="catalog.Request",
+    timer_field="request",
+    response_states=frozenset({"in_fulfillment"}),
+    done_states=frozenset({"fulfilled"}),
+    cancel_states=frozenset({"rejected", "canceled"}),
+    hold_state="awaiting_approval",
+    hold_field="state",
+    escalate_verb="catalog.services.escalate",
+    pause_values=("awaiting_approval",),
+    policy_field="sla_policy_id",
+)
+
+KINDS = (INCIDENT, REQUEST)
 
 
 def kind_for_model(model) -> TicketKind | None:

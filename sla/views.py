@@ -16,7 +16,7 @@ from itsm.workflow import Conflict
 
 from . import config, dashboard
 from .forms import CalendarForm, PolicyForm
-from .models import Calendar, Metric, Policy
+from .models import AppliesTo, Calendar, Metric, Policy
 from .permissions import CONFIG_ROLES, DASHBOARD_ROLES
 
 TABLES = ("priority", "team", "service", "trend", "breached", "at_risk")
@@ -68,6 +68,7 @@ def home(request):
             "breached": _("Breached"),
         },
         "metrics": Metric.choices,
+        "kinds": AppliesTo.choices,
         "teams": Team.objects.order_by("name").values_list("pk", "name"),
         "services": CI.objects.services().order_by("name").values_list("pk", "name"),
         "query": request.GET.urlencode(),

@@ -1,0 +1,2 @@
+"""The catalog's pages: the desk's (``desk``), the catalog editor's (``editor``) and the
+portal's (``portal``)."""
