@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from itsm.workflow import Conflict, StaleVersion
 
 from .calendar import CalendarError, WorkingCalendar
-from .models import BREACH, AppliesTo, Calendar, Holiday, Policy, Recipient
+from .models import BREACH, AppliesTo, Calendar, Holiday, Policy, Recipient, RecomputeJob
 from .permissions import check_configure
 from .tickets import kind_by_key
 
@@ -374,12 +374,18 @@ def delete_policy(policy: Policy, *, actor=None) -> None:
 
 
 def _recompute_on_commit(**scope) -> None:
+    """Owe a recompute, in the edit's transaction (``RecomputeJob``), and hand it to a worker
+    once committed; if the broker cannot take it, the scanner's sweep does it."""
+    job = RecomputeJob.objects.create(
+        calendar_id=scope.get("calendar_id"), applies_to=scope.get("applies_to") or ""
+    )
+
     def enqueue():
         from .tasks import recompute
 
         try:
-            recompute.apply_async(kwargs=scope, retry=False)
+            recompute.apply_async(args=[job.pk], retry=False)
         except Exception:
-            log.warning("SLA recompute not queued (%s); run manage.py sla_repair", scope)
+            log.warning("SLA recompute %s not queued: the scanner's sweep will do it", job.pk)
 
     transaction.on_commit(enqueue)

@@ -500,3 +500,34 @@ class Escalation(models.Model):
     @property
     def is_breach(self) -> bool:
         return self.level >= BREACH
+
+
+class RecomputeJob(models.Model):
+    """Timers owed a recompute after a calendar or policy edit.
+
+    Written in the edit's own transaction, so the work survives a broker that was down at
+    commit: the task does it at once, the scanner's sweep does it if the task never came. The
+    cursor moves chunk by chunk, so a worker that dies resumes where it stopped.
+    """
+
+    calendar_id = models.BigIntegerField(_("calendar"), null=True, blank=True)
+    applies_to = models.CharField(_("applies to"), max_length=16, blank=True)
+    after_id = models.BigIntegerField(_("done up to timer"), default=0)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    # Whoever works the job holds it until this instant (then another worker may take it).
+    leased_until = models.DateTimeField(null=True, blank=True)
+    done_at = models.DateTimeField(_("done"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("SLA recompute job")
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                name="sla_recompute_pending_idx",
+                condition=Q(done_at__isnull=True),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"recompute {self.calendar_id or self.applies_to or 'all'}"

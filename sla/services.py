@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from itertools import groupby
 from types import SimpleNamespace
 
@@ -519,6 +519,60 @@ def recompute_batch(
         progress.update(len(timers))
     cursor = timers[-1].pk if len(timers) == limit else None
     return changed, cursor
+
+
+# An owed recompute left this long is the sweep's (its task was lost, or its worker died).
+RECOMPUTE_GRACE = timedelta(seconds=60)
+
+
+def work_recompute_job(job_id: int, *, budget: float, now=None) -> bool:
+    """Recompute the timers a ``RecomputeJob`` owes, chunk after chunk, moving its cursor after
+    each one (a worker that dies resumes there). Returns whether the job is finished; ``False``
+    when the budget ran out or another worker holds it."""
+    import time
+
+    from .models import RecomputeJob
+
+    started = time.monotonic()
+    lease = timedelta(seconds=budget + 60)
+    now = now or timezone.now()
+    claimed = (
+        RecomputeJob.objects.filter(pk=job_id, done_at__isnull=True)
+        .filter(Q(leased_until__isnull=True) | Q(leased_until__lt=now))
+        .update(leased_until=now + lease)
+    )
+    if not claimed:
+        return not RecomputeJob.objects.filter(pk=job_id, done_at__isnull=True).exists()
+    job = RecomputeJob.objects.get(pk=job_id)
+    scope = {"calendar_id": job.calendar_id, "applies_to": job.applies_to or None}
+    cursor: int | None = job.after_id
+    while cursor is not None:
+        if time.monotonic() - started > budget:
+            RecomputeJob.objects.filter(pk=job.pk).update(leased_until=None)
+            return False
+        _done, cursor = recompute_batch(**scope, after_id=cursor)
+        if cursor is not None:
+            RecomputeJob.objects.filter(pk=job.pk).update(
+                after_id=cursor, leased_until=timezone.now() + lease
+            )
+    if job.calendar_id is None:
+        attach_missing(applies_to=scope["applies_to"])
+    RecomputeJob.objects.filter(pk=job.pk).update(done_at=timezone.now(), leased_until=None)
+    return True
+
+
+def sweep_recompute_jobs(*, budget: float, now=None) -> int:
+    """Do the owed recomputes whose task never ran (broker down at commit) or whose worker
+    died; returns how many finished."""
+    from .models import RecomputeJob
+
+    now = now or timezone.now()
+    pending = (
+        RecomputeJob.objects.filter(done_at__isnull=True, created_at__lte=now - RECOMPUTE_GRACE)
+        .filter(Q(leased_until__isnull=True) | Q(leased_until__lt=now))
+        .values_list("pk", flat=True)[:20]
+    )
+    return sum(work_recompute_job(pk, budget=budget, now=now) for pk in list(pending))
 
 
 def attach_missing(*, applies_to=None, notify_past: bool = False, progress=None) -> int:

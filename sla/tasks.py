@@ -26,6 +26,7 @@ def scan() -> int:
         if claimed < scanner.BATCH:
             break
     scanner.sweep_escalation_actions()
+    services.sweep_recompute_jobs(budget=max(5.0, TIME_BUDGET - (time.monotonic() - started)))
     if total:
         log.info("SLA scan: %d timer(s) processed", total)
     return total
@@ -37,26 +38,10 @@ def apply_escalation_actions(escalation_id: int) -> bool:
 
 
 @shared_task(ignore_result=True)
-def recompute(
-    calendar_id: int | None = None, applies_to: str | None = None, after_id: int = 0
-) -> int:
-    """Re-measure running and paused timers after a calendar or policy edit, in chunks; a
-    policy edit also attaches timers to open tickets that now match. Re-queues itself with
-    where it stopped when the time budget runs out."""
-    started = time.monotonic()
-    changed = 0
-    cursor: int | None = after_id
-    while cursor is not None:
-        if time.monotonic() - started > TIME_BUDGET:
-            recompute.apply_async(
-                kwargs={"calendar_id": calendar_id, "applies_to": applies_to, "after_id": cursor}
-            )
-            return changed
-        done, cursor = services.recompute_batch(
-            calendar_id=calendar_id, applies_to=applies_to, after_id=cursor
-        )
-        changed += done
-    if calendar_id is None:
-        services.attach_missing(applies_to=applies_to)
-    log.info("SLA recompute: %d timer(s) changed", changed)
-    return changed
+def recompute(job_id: int) -> bool:
+    """Do one owed recompute (``RecomputeJob``) within the time budget; re-queue the rest.
+    Returns whether the job is finished."""
+    finished = services.work_recompute_job(job_id, budget=TIME_BUDGET)
+    if not finished:
+        recompute.apply_async(args=[job_id])
+    return finished

@@ -257,3 +257,63 @@ def test_request_policies_can_be_configured_before_the_catalog_lands(api, max_, 
     response = api.as_(max_).post(POLICIES, body, format="json")
     assert response.status_code == 201
     assert response.json()["applies_to"] == "request"
+
+
+def test_a_recompute_lost_with_the_broker_is_done_by_the_scanners_sweep(
+    api, max_, always, alice, monkeypatch, django_capture_on_commit_callbacks
+):
+    """The edit writes the owed recompute in its own transaction: with the broker down at
+    commit nothing is lost, the next scan does it."""
+    from sla import tasks
+    from sla.models import RecomputeJob
+
+    policy = make_policy(always, response=HOUR, resolution=4 * HOUR)
+    with time_machine.travel(utc(2026, 3, 2, 9), tick=False):
+        incident = make_incident(actor=alice)
+
+    def broker_down(*args, **kwargs):
+        raise ConnectionError("redis is down")
+
+    monkeypatch.setattr(tasks.recompute, "apply_async", broker_down)
+    with django_capture_on_commit_callbacks(execute=True):
+        api.as_(max_).patch(f"{POLICIES}{policy.pk}/", {"resolution_seconds": 2 * HOUR})
+    timer = Timer.objects.get(incident=incident, metric="resolution")
+    assert timer.target_seconds == 4 * HOUR  # not yet: the task never reached a worker
+    job = RecomputeJob.objects.get()
+    assert job.done_at is None
+    RecomputeJob.objects.filter(pk=job.pk).update(created_at=utc(2026, 3, 2, 9, 30))
+    with time_machine.travel(utc(2026, 3, 2, 10), tick=False):  # the next scan, a bit later
+        tasks.scan()
+    timer.refresh_from_db()
+    assert timer.target_seconds == 2 * HOUR and timer.due_at == utc(2026, 3, 2, 11)
+    assert RecomputeJob.objects.get().done_at is not None
+
+
+def test_a_recompute_job_resumes_where_its_worker_stopped(always, alice, monkeypatch):
+    from sla import services as sla_services
+    from sla.models import RecomputeJob
+
+    policy = make_policy(always, response=HOUR, resolution=4 * HOUR)
+    with time_machine.travel(utc(2026, 3, 2, 9), tick=False):
+        incidents = [make_incident(actor=alice) for _ in range(3)]
+    Policy.objects.filter(pk=policy.pk).update(resolution_seconds=2 * HOUR, version=2)
+    job = RecomputeJob.objects.create(applies_to="incident")
+    real = sla_services.recompute_batch
+    calls = []
+
+    def one_chunk_then_die(**kwargs):
+        calls.append(kwargs["after_id"])
+        if len(calls) == 2:
+            raise SystemExit("worker killed")
+        return real(**{**kwargs, "limit": 2})
+
+    monkeypatch.setattr(sla_services, "recompute_batch", one_chunk_then_die)
+    with pytest.raises(SystemExit):
+        sla_services.work_recompute_job(job.pk, budget=60)
+    job.refresh_from_db()
+    assert job.after_id > 0 and job.done_at is None
+    monkeypatch.setattr(sla_services, "recompute_batch", lambda **kw: real(**{**kw, "limit": 2}))
+    RecomputeJob.objects.filter(pk=job.pk).update(leased_until=None)  # the lease ran out
+    assert sla_services.work_recompute_job(job.pk, budget=60) is True
+    targets = Timer.objects.filter(incident__in=incidents, metric="resolution")
+    assert {t.target_seconds for t in targets} == {2 * HOUR}
