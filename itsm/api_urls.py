@@ -3,6 +3,7 @@
 from accounts.api import urlpatterns as accounts_urls
 from cmdb.api import router as cmdb_router
 from incidents.api import router as incidents_router
+from problems.api import urlpatterns as problems_urls
 from sla.api import urlpatterns as sla_urls
 
 from .api import router as kernel_router
@@ -12,5 +13,6 @@ urlpatterns = [
     *kernel_router.urls,
     *incidents_router.urls,
     *cmdb_router.urls,
+    *problems_urls,
     *sla_urls,
 ]
