@@ -10,8 +10,10 @@ any window, at any size. The writes are ``services.cluster_incident``'s; this mo
 import re
 
 from django.db import connection
+from django.db.models import Q
 
 from .models import TitleCluster
+from .search import STOP_WORDS
 
 NOT_WORDS = re.compile(r"[\W\d_]+", re.UNICODE)
 # Trigram similarity from which two normalised titles are "the same issue": "vpn disconnects
@@ -47,3 +49,43 @@ def best_cluster_id(key: str) -> int | None:
         )
         row = cursor.fetchone()
     return row[0] if row else None
+
+
+# --- Without pg_trgm (SQLite, the embedded demo) ----------------------------------------------
+
+FALLBACK_CANDIDATES = 200
+
+
+def trigrams(text: str) -> set[str]:
+    """pg_trgm's trigrams of a normalised text: each word padded with two spaces before and
+    one after (``"vpn"`` → ``"  v", " vp", "vpn", "pn "``)."""
+    grams = set()
+    for word in text.split():
+        padded = f"  {word} "
+        grams.update(padded[i : i + 3] for i in range(len(padded) - 2))
+    return grams
+
+
+def similarity(a: str, b: str) -> float:
+    """pg_trgm's ``similarity``: shared trigrams over all trigrams of both texts."""
+    left, right = trigrams(a), trigrams(b)
+    union = left | right
+    return len(left & right) / len(union) if union else 0.0
+
+
+def _best_elsewhere(key: str) -> int | None:
+    """The same answer as PostgreSQL's, computed here: among the clusters whose key holds one
+    of the words of ``key`` (an indexed, bounded read), the most similar above the
+    threshold."""
+    telling = {word for word in key.split() if len(word) > 2 and word not in STOP_WORDS}
+    words = Q()
+    for word in telling or set(key.split()):
+        words |= Q(key__contains=word)
+    scored = [
+        (similarity(key, other), -pk, pk)
+        for pk, other in TitleCluster.objects.filter(words)
+        .order_by("pk")
+        .values_list("pk", "key")[:FALLBACK_CANDIDATES]
+    ]
+    best = max(scored, default=None)
+    return best[2] if best and best[0] >= THRESHOLD else None

@@ -21,7 +21,7 @@ TEXT_FIELDS = {"description", "root_cause", "workaround"}
 def timeline(problem: Problem) -> list[Entry]:
     """Entries oldest first, internal notes included (every reader of problems is staff).
 
-    Kinds beyond the incident's: ``linked`` / ``unlinked`` (an incident, in ``new`` / ``old``),
+    Kinds beyond the incident's: ``linked`` / ``unlinked`` (the incidents' numbers in ``new``),
     ``resolved_incidents`` (their numbers in ``new``) and ``text`` (a long text changed).
     """
     comments = problem.comments.select_related("author")
@@ -62,10 +62,27 @@ def timeline(problem: Problem) -> list[Entry]:
                 )
             )
     entries.sort(key=lambda e: e.at)
+    entries = _grouped(entries)
     written = [entry for entry in entries if entry.body]
     for entry, html in zip(written, render_markdown_many([e.body for e in written]), strict=True):
         entry.html = html
     return entries
+
+
+def _grouped(entries: list[Entry]) -> list[Entry]:
+    """Incidents linked (or unlinked) one after another by the same person read as one line:
+    ``new`` holds their numbers, ``at`` the last one's time."""
+    grouped: list[Entry] = []
+    for entry in entries:
+        if entry.kind in ("linked", "unlinked"):
+            last = grouped[-1] if grouped else None
+            if last is not None and last.kind == entry.kind and last.actor == entry.actor:
+                last.new.append(entry.new)
+                last.at = entry.at
+                continue
+            entry.new = [entry.new]
+        grouped.append(entry)
+    return grouped
 
 
 def _names(events) -> dict:

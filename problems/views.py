@@ -4,6 +4,8 @@ and its actions, and the candidates (recurring incidents no problem covers yet).
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Count
+from django.db.models.functions import TruncWeek
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -203,6 +205,11 @@ def _detail_context(request, problem, **extra) -> dict:
         .order_by("-created_at")
     )
     open_count = sum(1 for incident in incidents if incident.is_open)
+    moves = [
+        {"state": state, "label": Problem.workflow.label(state)}
+        for state in problem.allowed_states
+        if state not in (State.RESOLVED, State.CANCELED)
+    ]
     return {
         "problem": problem,
         "incidents": incidents,
@@ -215,13 +222,29 @@ def _detail_context(request, problem, **extra) -> dict:
         "can_manage": can_manage(request.user),
         "can_link": can_link(request.user) and services.accepts_incidents(problem),
         "allowed": set(problem.allowed_states),
-        "State": State,
+        "moves": moves,
+        "weekly": _weekly(problem),
         "form": extra.pop("form", None) or ProblemForm(instance=problem),
         "resolve_form": extra.pop("resolve_form", None)
         or ResolveForm(initial={"version": problem.version, "root_cause": problem.root_cause}),
         "link_form": extra.pop("link_form", None) or LinkForm(),
         "comment_form": extra.pop("comment_form", None) or CommentForm(),
         **extra,
+    }
+
+
+def _weekly(problem) -> dict:
+    """Linked incidents per week of report (one aggregate): did the fix cut them?"""
+    weeks = (
+        problem.incidents.annotate(week=TruncWeek("created_at"))
+        .values("week")
+        .annotate(count=Count("pk"))
+        .order_by("week")
+    )
+    return {
+        "labels": [row["week"].date().isoformat() for row in weeks],
+        "counts": [row["count"] for row in weeks],
+        "label": _("Incidents"),
     }
 
 
@@ -459,8 +482,11 @@ def candidate_list(request):
         request,
         "problems/candidate_list.html",
         {
+            "queues": _queues(request.user),
+            "queue": None,
             "sections": sections,
             "chart": chart,
+            "chart_labels": {"earlier": _("First half"), "recent": _("Second half")},
             "window": window,
             "windows": candidates.WINDOWS,
             "sort": sort,
