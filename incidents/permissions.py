@@ -40,11 +40,12 @@ WORKER_FIELDS = frozenset(
         "ci",
         "major",
         "parent",
+        "problem",  # through ``link_problem`` and its own rule
     }
 )
 # An agent may log an incident already being worked or waiting (a call taken, a caller to
 # call back): these come on top at creation.
-WORKER_CREATE_FIELDS = WORKER_FIELDS | {"state", "hold_reason", "watchers", "problem"}
+WORKER_CREATE_FIELDS = WORKER_FIELDS | {"state", "hold_reason", "watchers"}
 # Fields a requester sets on their own open incident: what they report, and how urgent it is
 # for them; never its handling (impact, priority, assignment, state).
 REQUESTER_FIELDS = frozenset({"title", "description", "urgency", "service"})

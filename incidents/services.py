@@ -121,11 +121,13 @@ def update_incident(incident: Incident, values: dict, *, actor, version=None):
     goes through ``link_problem`` and its own rule.
     """
     kernel.lock(incident, version=version)
+    if actor is not None and not (
+        set(values) == {"problem"} and permissions.can_link_problem(actor)
+    ):  # who only links (a problem manager) needs no right to edit the incident
+        permissions.check_update(actor, incident, values)
     values = dict(values)
     linking = "problem" in values
     problem = values.pop("problem", None)
-    if actor is not None and (values or not linking):
-        permissions.check_update(actor, incident, values)
     _check_assignee(values.get("assignee"))
     if "impact" in values or "urgency" in values:
         values["priority"] = compute_priority(

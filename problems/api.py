@@ -158,6 +158,13 @@ class ProblemViewSet(TicketViewSet):
     def get_queryset(self):
         return linked_counts(super().get_queryset())
 
+    def get_serializer(self, *args, **kwargs):
+        # A move may resolve the linked incidents: count them again after it.
+        if self.action == "transition" and args and isinstance(args[0], Problem):
+            for name in ("incident_count", "open_incident_count"):
+                args[0].__dict__.pop(name, None)
+        return super().get_serializer(*args, **kwargs)
+
     def _incident(self, number):
         return Incident.objects.filter(number=number).first()
 

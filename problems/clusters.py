@@ -34,9 +34,7 @@ def best_cluster_id(key: str) -> int | None:
     if not key:
         return None
     if connection.vendor != "postgresql":
-        return (
-            TitleCluster.objects.filter(key=key).order_by("pk").values_list("pk", flat=True).first()
-        )
+        return _best_elsewhere(key)
     with connection.cursor() as cursor:
         cursor.execute(
             """
