@@ -65,7 +65,18 @@
           animation: reduced ? false : undefined,
           scales: {
             x: { stacked: true, beginAtZero: true, ticks: { precision: 0 } },
-            y: { stacked: true, ticks: { autoSkip: false } },
+            y: {
+              stacked: true,
+              ticks: {
+                autoSkip: false,
+                // long titles are cut here; the table below holds them whole
+                callback: function (value) {
+                  const label = this.getLabelForValue(value);
+                  const room = canvas.clientWidth < 500 ? 18 : 40;
+                  return label.length > room ? label.slice(0, room - 1) + "…" : label;
+                },
+              },
+            },
           },
         },
       });
