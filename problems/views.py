@@ -4,7 +4,7 @@ and its actions, and the candidates (recurring incidents no problem covers yet).
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.db.models.functions import TruncWeek
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -187,7 +187,13 @@ def _get(request, number) -> Problem:
     )
 
 
+LINKED_SHOWN = 50
+
+
 def _detail_context(request, problem, **extra) -> dict:
+    counts = problem.incidents.aggregate(
+        total=Count("pk"), open=Count("pk", filter=Q(state__in=Incident.workflow.open_states))
+    )
     incidents = list(
         problem.incidents.select_related("assignee", "assignment_group")
         .only(
@@ -202,9 +208,8 @@ def _detail_context(request, problem, **extra) -> dict:
             "assignee__last_name",
             "assignment_group__name",
         )
-        .order_by("-created_at")
+        .order_by("-created_at")[:LINKED_SHOWN]
     )
-    open_count = sum(1 for incident in incidents if incident.is_open)
     moves = [
         {"state": state, "label": Problem.workflow.label(state)}
         for state in problem.allowed_states
@@ -213,7 +218,8 @@ def _detail_context(request, problem, **extra) -> dict:
     return {
         "problem": problem,
         "incidents": incidents,
-        "open_count": open_count,
+        "incident_count": counts["total"],
+        "open_count": counts["open"],
         "services": list(problem.services.order_by("name")),
         "cis": list(problem.cis.order_by("name")),
         "timeline": timeline(problem),

@@ -305,3 +305,18 @@ def test_end_users_are_kept_out_of_problems_whatever_they_follow(db, client, rit
     assert not Problem.objects.visible_to(rita).exists()
     client.force_login(rita)
     assert client.get(problem.get_absolute_url()).status_code == 403
+
+
+def test_a_problem_with_many_incidents_shows_the_latest_and_links_to_all(
+    db, client, alice, paula
+):
+    problem = make_problem(paula)
+    linked_incidents(problem, 52, actor=alice)
+    client.force_login(alice)
+    page = client.get(problem.get_absolute_url()).content.decode()
+    assert page.count("VPN disconnects (") == 50
+    assert f"/desk/?queue=all&amp;problem={problem.number}" in page
+    desk = client.get("/desk/", {"queue": "all", "problem": problem.number}).content.decode()
+    assert desk.count('class="ticket-link') == 50  # the desk's page size; the rest on page 2
+    api = client.get("/api/v1/incidents/", {"problem": problem.number, "page_size": 100})
+    assert len(api.json()["results"]) == 52
