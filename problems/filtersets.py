@@ -3,6 +3,8 @@
 import django_filters as filters
 from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from accounts.models import Team, User
 from cmdb.models import CI
@@ -10,6 +12,11 @@ from itsm import search
 
 from .models import PUBLISHED, Problem
 from .workflow import Priority, State
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class CIFilter(filters.ModelChoiceFilter):
+    """A CI by its id (the API's convention for foreign keys)."""
 
 
 class ProblemFilter(filters.FilterSet):
@@ -29,12 +36,8 @@ class ProblemFilter(filters.FilterSet):
     known_error = filters.BooleanFilter(label=_("Known error"))
     published = filters.BooleanFilter(method="filter_published", label=_("Published"))
     # Through the link tables with EXISTS: no join, so no DISTINCT on the list.
-    service = filters.ModelChoiceFilter(
-        queryset=CI.objects.all(), method="filter_service", label=_("Service")
-    )
-    ci = filters.ModelChoiceFilter(
-        queryset=CI.objects.all(), method="filter_ci", label=_("Configuration item")
-    )
+    service = CIFilter(queryset=CI.objects.all(), method="filter_service", label=_("Service"))
+    ci = CIFilter(queryset=CI.objects.all(), method="filter_ci", label=_("Configuration item"))
     created_after = filters.IsoDateTimeFilter(
         field_name="created_at", lookup_expr="gte", label=_("Created after")
     )

@@ -52,7 +52,7 @@ def open_problem(*, actor, requester=None, incidents=(), attachments=(), **field
         kind=Kind.CREATED,
         ticket=problem,
         subject=_("%(number)s opened: %(title)s"),
-        message=_('Problem %(number)s "%(title)s" is open; its incidents are linked to it.'),
+        message=_('Problem %(number)s "%(title)s" is open.'),
         actor=None,
     )
     _notify_assignment(problem, actor=actor)

@@ -517,7 +517,7 @@ def candidate_incidents(request, kind, key):
 @role_required(*READ_ROLES)
 @require_POST
 def candidate_create(request):
-    """ "Create a problem from these": the group's incidents, linked to a new problem."""
+    """Create a problem from a group: the group's incidents, linked to a new problem."""
     form = CandidateForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Give the problem a title."))
@@ -529,6 +529,9 @@ def candidate_create(request):
         incidents = list(
             candidates.members(data["kind"], data["key"], window).select_for_update().order_by("pk")
         )
+        if not incidents:
+            messages.error(request, _("None any more: they were linked meanwhile."))
+            return redirect("problems:candidate_list")
         problem = services.open_problem(
             actor=request.user,
             title=data["title"],

@@ -307,9 +307,7 @@ def test_end_users_are_kept_out_of_problems_whatever_they_follow(db, client, rit
     assert client.get(problem.get_absolute_url()).status_code == 403
 
 
-def test_a_problem_with_many_incidents_shows_the_latest_and_links_to_all(
-    db, client, alice, paula
-):
+def test_a_problem_with_many_incidents_shows_the_latest_and_links_to_all(db, client, alice, paula):
     problem = make_problem(paula)
     linked_incidents(problem, 52, actor=alice)
     client.force_login(alice)
