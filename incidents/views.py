@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from accounts.models import Team
 from itsm.attachments import UploadRefused, UploadTooLarge, download_response
@@ -550,6 +550,7 @@ def incident_promote(request, number):
 
 
 @role_required(*READ_ROLES)
+@require_safe
 def incident_suggestions(request, number):
     """Known errors and open incidents that match this one (loaded after the page)."""
     incident = _get(request, number)

@@ -20,7 +20,7 @@ from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts.models import User
 from incidents import services
@@ -105,6 +105,7 @@ def report(request):
 
 
 @login_required
+@require_safe
 def report_suggestions(request):
     """While the title is typed: published known errors and the requester's own open
     incidents that match it (htmx, the report form's live region)."""
@@ -129,6 +130,7 @@ def _published():
 
 
 @login_required
+@require_safe
 def knowledge(request):
     """Published known errors and their workarounds, best match first (everyone, whatever
     their role, reads here only what end users may read)."""
@@ -145,6 +147,7 @@ def knowledge(request):
 
 
 @login_required
+@require_safe
 def known_error(request, number):
     problem = get_object_or_404(_published(), number=number)
     return render(request, "portal/known_error.html", {"known_error": problem})

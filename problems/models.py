@@ -38,7 +38,6 @@ class Problem(TicketBase):
     workflow = WORKFLOW
     STAFF_ROLES = ("agent", "problem_manager", "manager")
     END_USER_FIELDS = ()
-    END_USER_WRITABLE = ()
 
     state = models.CharField(_("state"), max_length=32, choices=State.choices, default=State.NEW)
     priority = models.PositiveSmallIntegerField(

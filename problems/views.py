@@ -9,7 +9,7 @@ from django.db.models.functions import TruncWeek
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from incidents.forms import CommentForm
 from incidents.models import Incident
@@ -88,6 +88,7 @@ def _without_blanks(query):
 
 
 @role_required(*READ_ROLES)
+@require_safe
 def problem_list(request):
     """Problem managers land on their own open problems, everyone else on all open ones."""
     queues = _queues(request.user)
@@ -151,6 +152,7 @@ def _list_rows(problems) -> list[dict]:
 
 
 @role_required(*MANAGE_ROLES)
+@require_http_methods(["GET", "POST"])
 def problem_add(request):
     form = NewProblemForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -255,6 +257,7 @@ def _weekly(problem) -> dict:
 
 
 @role_required(*READ_ROLES)
+@require_safe
 def problem_detail(request, number):
     problem = _get(request, number)
     return render(request, "problems/problem_detail.html", _detail_context(request, problem))
@@ -450,6 +453,7 @@ def problem_attach(request, number):
 
 
 @role_required(*READ_ROLES)
+@require_safe
 def problem_attachment(request, number, attachment_id):
     problem = _get(request, number)
     attachment = get_object_or_404(problem.attachments, pk=attachment_id)
@@ -468,6 +472,7 @@ def _window(request) -> candidates.Window:
 
 
 @role_required(*READ_ROLES)
+@require_safe
 def candidate_list(request):
     """Recurring incidents no problem covers yet, by service, CI and similar titles."""
     window = _window(request)
@@ -502,6 +507,7 @@ def candidate_list(request):
 
 
 @role_required(*READ_ROLES)
+@require_safe
 def candidate_incidents(request, kind, key):
     """The incidents of one group (the candidates page unfolds them)."""
     window = _window(request)
