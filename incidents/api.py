@@ -1,5 +1,6 @@
 """``incidents/`` (SPEC §3, §11)."""
 
+from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema
 from rest_framework import routers, serializers, status
 from rest_framework.decorators import action
@@ -9,11 +10,21 @@ from rest_framework.response import Response
 from accounts.models import Team, User
 from cmdb.models import CI
 from itsm.api import ChoiceLabelField, TicketSerializerMixin, TicketVerbs, TicketViewSet
+from problems.models import Problem
 
 from . import permissions, services
 from .filtersets import IncidentFilter
 from .models import Incident
 from .workflow import Priority, State
+
+
+class VisibleProblemField(serializers.SlugRelatedField):
+    """A problem by its number, among those the caller may see (a number they may not see
+    reads as one that does not exist)."""
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        return Problem.objects.visible_to(getattr(request, "user", None))
 
 
 class IncidentSerializer(TicketSerializerMixin, serializers.ModelSerializer):
@@ -48,6 +59,9 @@ class IncidentSerializer(TicketSerializerMixin, serializers.ModelSerializer):
     parent = serializers.SlugRelatedField(
         slug_field="number", queryset=Incident.objects.all(), required=False, allow_null=True
     )
+    problem = VisibleProblemField(
+        slug_field="number", queryset=Problem.objects.all(), required=False, allow_null=True
+    )
     state_display = ChoiceLabelField(State.choices, source="state")
     priority_display = ChoiceLabelField(Priority.choices, source="priority")
     watchers = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
@@ -81,6 +95,7 @@ class IncidentSerializer(TicketSerializerMixin, serializers.ModelSerializer):
             "ci_display",
             "major",
             "parent",
+            "problem",
             "hold_reason",
             "resolution_code",
             "resolution_notes",
@@ -134,7 +149,13 @@ class IncidentViewSet(TicketViewSet):
     # Three joins, the rest prefetched: a seven-table join costs PostgreSQL ~25 ms to plan.
     queryset = (
         Incident.objects.select_related("requester", "assignee", "assignment_group")
-        .prefetch_related("watchers", "service", "ci", "parent")
+        .prefetch_related(
+            "watchers",
+            "service",
+            "ci",
+            "parent",
+            Prefetch("problem", queryset=Problem.objects.only("id", "number")),
+        )
         .defer(*Incident.SEARCH_COLUMNS)
     )
     serializer_class = IncidentSerializer

@@ -40,6 +40,7 @@ class IncidentFilter(filters.FilterSet):
     )
     major = filters.BooleanFilter(label=_("Major incident"))
     parent = filters.CharFilter(field_name="parent__number", label=_("Parent incident"))
+    problem = filters.CharFilter(field_name="problem__number", label=_("Problem"))
     created_after = filters.IsoDateTimeFilter(
         field_name="created_at", lookup_expr="gte", label=_("Created after")
     )

@@ -57,6 +57,15 @@ class Incident(TicketBase):
         on_delete=models.PROTECT,
         related_name="children",
     )
+    problem = models.ForeignKey(
+        "problems.Problem",
+        verbose_name=_("problem"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="incidents",
+        db_index=False,  # the (problem, state) index below serves it
+    )
     resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
     csat_score = models.PositiveSmallIntegerField(
@@ -90,6 +99,7 @@ class Incident(TicketBase):
                 fields=["resolved_at"], name="inc_resolved_idx", condition=Q(state="resolved")
             ),
             models.Index(fields=["major", "state"], name="inc_major_idx", condition=Q(major=True)),
+            models.Index(fields=["problem", "state"], name="inc_problem_state_idx"),
         ]
 
     def get_absolute_url(self) -> str:

@@ -7,13 +7,23 @@ repeat them. Visibility itself is ``Incident.objects.visible_to(user)``.
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
 
-from itsm.permissions import AGENT, MANAGER, check_fields, has_role, is_staff_member
+from itsm.permissions import (
+    AGENT,
+    MANAGER,
+    PROBLEM_MANAGER,
+    check_fields,
+    has_role,
+    is_staff_member,
+)
 
 from .workflow import State
 
 # Roles that work incidents (assign, change fields and states). Problem and change managers
 # read every incident and comment on them; they link them from their own processes.
 WORK_ROLES = (AGENT, MANAGER)
+# Roles that link incidents to problems (SPEC §1): agents from the desk, problem managers from
+# their problems; everyone else who reads both only reads the link.
+PROBLEM_LINK_ROLES = (AGENT, PROBLEM_MANAGER)
 
 # --- What a caller may send
 
@@ -30,6 +40,7 @@ WORKER_FIELDS = frozenset(
         "ci",
         "major",
         "parent",
+        "problem",  # through ``link_problem`` and its own rule
     }
 )
 # An agent may log an incident already being worked or waiting (a call taken, a caller to
@@ -101,6 +112,10 @@ def can_edit(user, incident) -> bool:
     return can_work(user) or (is_requester(user, incident) and incident.is_open)
 
 
+def can_link_problem(user) -> bool:
+    return has_role(user, *PROBLEM_LINK_ROLES)
+
+
 def can_rate(user, incident) -> bool:
     return is_requester(user, incident) and incident.can_be_rated
 
@@ -144,6 +159,11 @@ def check_update(user, incident, fields) -> None:
     if not can_edit(user, incident):
         raise PermissionDenied(_("You may not change this incident."))
     check_fields(fields, WORKER_FIELDS if can_work(user) else REQUESTER_FIELDS)
+
+
+def check_link_problem(user) -> None:
+    if not can_link_problem(user):
+        raise PermissionDenied(_("Only agents and problem managers link incidents to problems."))
 
 
 def check_transition(user, incident, to: str, fields) -> None:

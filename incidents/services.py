@@ -13,7 +13,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Team, User
@@ -44,6 +44,7 @@ def open_incident(*, actor, requester=None, attachments=(), **fields) -> Inciden
     """
     if actor is not None:
         permissions.check_create(actor, fields, requester)
+    problem = fields.pop("problem", None)
     _check_assignee(fields.get("assignee"))
     _check_initial_state(fields)
     fields.setdefault("impact", 3)
@@ -53,6 +54,8 @@ def open_incident(*, actor, requester=None, attachments=(), **fields) -> Inciden
         fields["assignment_group"] = route(fields.get("service"), fields.get("ci"))
     incident = kernel.create_ticket(Incident, actor=actor, requester=requester or actor, **fields)
     kernel.add_attachments(incident, actor=actor, uploads=attachments)
+    if problem is not None:
+        link_problem(incident, problem, actor=actor)
     search.refresh(incident)
     notify(
         [incident.requester],
@@ -116,13 +119,18 @@ def update_incident(incident: Incident, values: dict, *, actor, version=None):
     """Change fields; a new impact or urgency recomputes the priority.
 
     Agents change what they work on; a requester the wording, urgency and service of their own
-    open incident. The rules are checked against the row as it is now (locked).
+    open incident. The rules are checked against the row as it is now (locked). ``problem``
+    goes through ``link_problem`` and its own rule.
     """
     kernel.lock(incident, version=version)
-    if actor is not None:
+    if actor is not None and not (
+        set(values) == {"problem"} and permissions.can_link_problem(actor)
+    ):  # who only links (a problem manager) needs no right to edit the incident
         permissions.check_update(actor, incident, values)
-    _check_assignee(values.get("assignee"))
     values = dict(values)
+    linking = "problem" in values
+    problem = values.pop("problem", None)
+    _check_assignee(values.get("assignee"))
     if "impact" in values or "urgency" in values:
         values["priority"] = compute_priority(
             values.get("impact", incident.impact), values.get("urgency", incident.urgency)
@@ -130,6 +138,8 @@ def update_incident(incident: Incident, values: dict, *, actor, version=None):
     if "parent" in values and values["parent"] is not None:
         _check_parent(incident, values["parent"])
     changes = kernel.update_ticket(incident, values, actor=actor)
+    if linking:
+        changes = {**changes, **link_problem(incident, problem, actor=actor)}
     if {"title", "description"} & set(changes):
         search.refresh(incident)
     if {"assignee", "assignment_group"} & set(changes):
@@ -256,6 +266,62 @@ def _check_parent(incident: Incident, parent: Incident) -> None:
             break
         seen.add(node.pk)
         node = node.parent
+
+
+# --- Problems --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def link_problem(incident: Incident, problem, *, actor, version=None):
+    """Link the incident to ``problem``, or unlink it with ``None`` (SPEC §5: an incident has
+    at most one problem). Agents and problem managers link; a closed or canceled problem
+    takes no more incidents, and an incident linked elsewhere is unlinked first (409). The
+    link is audited on both trails: the incident's ``problem`` field, and ``incident`` on the
+    problem's."""
+    kernel.lock(incident, version=version)
+    if actor is not None:
+        permissions.check_link_problem(actor)
+    previous = incident.problem
+    if problem is not None and previous is not None and previous.pk != problem.pk:
+        raise Conflict(
+            _("%(number)s is linked to %(problem)s already: unlink it first.")
+            % {"number": incident.number, "problem": previous.number}
+        )
+    if problem is not None and problem.workflow.is_terminal(problem.state):
+        raise Conflict(
+            _("%(problem)s is %(state)s: it takes no more incidents.")
+            % {"problem": problem.number, "state": problem.state_label.lower()}
+        )
+    changes = kernel.update_ticket(incident, {"problem": problem}, actor=actor)
+    if changes:
+        owner, change = (
+            (problem, (None, incident.number))
+            if problem is not None
+            else (previous, (incident.number, None))
+        )
+        kernel.record_events(owner, {"incident": change}, actor=actor)
+    return changes
+
+
+@transaction.atomic
+def resolve_with_problem(incident: Incident, *, actor, code: str, notes: str):
+    """Resolve the incident because its problem is resolved: the problem's verb decided who
+    may, as a parent's resolution resolves its children. The incident gets the resolution and
+    a public comment in its requester's language (the state notification carries the
+    resolution: one message, not two); its SLA timers stop with the move. A move the table
+    refuses is a 409 and, the caller's transaction being one, changes nothing anywhere."""
+    kernel.lock(incident)
+    Incident.workflow.check(incident.state, State.RESOLVED)
+    changes = _move(
+        incident, State.RESOLVED, actor=actor, resolution_code=code, resolution_notes=notes
+    )
+    with translation.override(incident.requester.language or settings.LANGUAGE_CODE):
+        body = _("The cause of this issue was found and fixed.\n\n%(notes)s") % {
+            "notes": incident.resolution_notes
+        }
+    kernel.add_comment(incident, actor=actor, body=body)
+    search.refresh(incident)
+    return changes
 
 
 # --- Comments and ratings -------------------------------------------------------------------

@@ -16,6 +16,17 @@ urlpatterns = [
     path("incidents/<str:number>/comment/", views.incident_comment, name="incident_comment"),
     path("incidents/<str:number>/attach/", views.incident_attach, name="incident_attach"),
     path(
+        "incidents/<str:number>/problem/",
+        views.incident_link_problem,
+        name="incident_link_problem",
+    ),
+    path("incidents/<str:number>/promote/", views.incident_promote, name="incident_promote"),
+    path(
+        "incidents/<str:number>/suggestions/",
+        views.incident_suggestions,
+        name="incident_suggestions",
+    ),
+    path(
         "incidents/<str:number>/attachments/<int:attachment_id>/",
         views.incident_attachment,
         name="incident_attachment",

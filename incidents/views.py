@@ -16,6 +16,11 @@ from itsm.pagination import paginate
 from itsm.permissions import get_visible_or_404, role_required, staff_user_ids
 from itsm.templatetags.itsm import since
 from itsm.workflow import Conflict, parse_version
+from problems import deflection
+from problems import services as problem_services
+from problems.models import Problem
+from problems.permissions import can_manage as can_promote
+from problems.workflow import LINKABLE_STATES
 
 from . import services
 from .filtersets import IncidentFilter
@@ -29,7 +34,7 @@ from .forms import (
     ResolveForm,
 )
 from .models import Incident
-from .permissions import WORK_ROLES, can_work
+from .permissions import WORK_ROLES, can_link_problem, can_work, check_link_problem
 from .timeline import timeline
 from .workflow import Priority, State
 
@@ -320,8 +325,21 @@ def _detail_context(request, incident, **extra) -> dict:
         else []
     )
     attachments = list(incident.attachments.all())
+    problem = incident.problem if incident.problem_id else None
+    may_link = can_link_problem(request.user)
     return {
         "incident": incident,
+        "problem": problem,
+        "can_link_problem": may_link,
+        "can_promote": can_promote(request.user) and problem is None,
+        # what the "link to a problem" box proposes (the most recent problems still open)
+        "linkable_problems": (
+            Problem.objects.filter(state__in=LINKABLE_STATES)
+            .order_by("-created_at")
+            .values_list("number", "title")[:50]
+            if may_link and problem is None
+            else []
+        ),
         "timeline": timeline(incident, internal=True),
         "attachments": attachments,
         # whose public files may turn internal (a requester's upload stays theirs to see)
@@ -522,3 +540,63 @@ def incident_attachment(request, number, attachment_id):
     incident = _get(request, number)
     attachment = get_object_or_404(incident.attachments, pk=attachment_id)
     return download_response(attachment)
+
+
+# --- Problems: the incident's link, its promotion, what matches it ------------------------------
+
+
+@role_required(*READ_ROLES)
+@require_POST
+def incident_link_problem(request, number):
+    """Link the incident to the problem numbered ``problem`` (empty: unlink it)."""
+
+    check_link_problem(request.user)  # before the lookup: reveals nothing
+
+    def perform(incident):
+        text = request.POST.get("problem", "").strip().upper()
+        problem = None
+        if text:
+            problem = Problem.objects.visible_to(request.user).filter(number=text).first()
+            if problem is None:
+                raise ValidationError({"problem": [_("There is no such problem.")]})
+        services.link_problem(incident, problem, actor=request.user, version=_version(request))
+        if problem is not None:
+            messages.success(request, _("Linked to %(number)s.") % {"number": problem.number})
+        else:
+            messages.success(request, _("Unlinked from its problem."))
+
+    return _action(request, number, perform)
+
+
+@role_required(*READ_ROLES)
+@require_POST
+def incident_promote(request, number):
+    """A new problem from this incident (problem managers), then its page."""
+    incident = _get(request, number)
+    try:
+        problem = problem_services.promote(incident, actor=request.user)
+    except Conflict as exc:
+        messages.error(request, _reason(exc))
+        return redirect(incident)
+    messages.success(
+        request,
+        _("Problem %(number)s opened from %(incident)s.")
+        % {"number": problem.number, "incident": incident.number},
+    )
+    return redirect(problem)
+
+
+@role_required(*READ_ROLES)
+@require_safe
+def incident_suggestions(request, number):
+    """Known errors and open incidents that match this one (loaded after the page)."""
+    incident = _get(request, number)
+    return render(
+        request,
+        "incidents/_suggestions.html",
+        {
+            "incident": incident,
+            **deflection.for_agent(incident, request.user),
+            "can_link_problem": can_link_problem(request.user) and not incident.problem_id,
+        },
+    )

@@ -4,6 +4,7 @@ from accounts.api import urlpatterns as accounts_urls
 from catalog.api import router as catalog_router
 from cmdb.api import router as cmdb_router
 from incidents.api import router as incidents_router
+from problems.api import urlpatterns as problems_urls
 from sla.api import urlpatterns as sla_urls
 
 from .api import router as kernel_router
@@ -14,5 +15,6 @@ urlpatterns = [
     *incidents_router.urls,
     *cmdb_router.urls,
     *catalog_router.urls,
+    *problems_urls,
     *sla_urls,
 ]

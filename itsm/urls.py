@@ -12,6 +12,7 @@ urlpatterns = [
     path("portal/", include("portal.urls")),
     path("desk/", include("incidents.urls")),
     path("", include("catalog.urls")),
+    path("problems/", include("problems.urls")),
     path("cmdb/", include("cmdb.urls")),
     path("sla/", include("sla.urls")),
     path("api/v1/", include((api_urlpatterns, "api"))),

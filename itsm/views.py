@@ -9,7 +9,15 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_safe
 
 from .celery import app as celery_app
-from .permissions import AGENT, CAB_MEMBER, CHANGE_MANAGER, MANAGER, PROBLEM_MANAGER, has_role
+from .permissions import (
+    AGENT,
+    CAB_MEMBER,
+    CHANGE_MANAGER,
+    MANAGER,
+    PROBLEM_MANAGER,
+    has_role,
+    user_roles,
+)
 
 log = logging.getLogger(__name__)
 
@@ -19,6 +27,8 @@ log = logging.getLogger(__name__)
 def home(request):
     """Send each person to where their work is."""
     user = request.user
+    if PROBLEM_MANAGER in user_roles(user):  # their problems, even when they also work incidents
+        return redirect("problems:home")
     if has_role(user, AGENT):
         return redirect("incidents:incident_list")
     for role, destination in (

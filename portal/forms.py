@@ -3,6 +3,7 @@
 from django import forms
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from cmdb.models import CI
@@ -105,6 +106,16 @@ class ReportForm(PortalForm):
         super().__init__(*args, **kwargs)
         self.fields["service"].queryset = CI.objects.services().active().order_by("name")
         self.fields["attachments"].help_text = attachment_help()
+        # As the title is typed, known issues that match it appear beside the form.
+        self.fields["title"].widget.attrs.update(
+            {
+                "hx-get": reverse("portal:report_suggestions"),
+                "hx-trigger": "input changed delay:300ms, load",
+                "hx-target": "#report-suggestions",
+                "hx-sync": "this:replace",
+                "aria-controls": "report-suggestions",
+            }
+        )
 
 
 class CommentForm(PortalForm):

@@ -39,6 +39,9 @@ from itsm.markdown import render_markdown_many
 from itsm.pagination import paginate
 from itsm.permissions import ReadView, get_visible_or_404, has_role, staff_user_ids
 from itsm.workflow import Conflict
+from problems import deflection
+from problems import search as problem_search
+from problems.models import Problem
 
 from .forms import AttachForm, CommentForm, RatingForm, ReopenForm, ReportForm
 from .templatetags.portal import PlainState, plain_state
@@ -106,6 +109,55 @@ def report(request):
             )
             return redirect(incident.get_portal_url())
     return render(request, "portal/report.html", {"form": form})
+
+
+@login_required
+@require_safe
+def report_suggestions(request):
+    """While the title is typed: published known errors and the requester's own open
+    incidents that match it (htmx, the report form's live region)."""
+    found = deflection.for_requester(request.GET.get("title", "")[:200], request.user)
+    found["incidents"] = [as_requester_sees(incident) for incident in found["incidents"]]
+    return render(request, "portal/_report_suggestions.html", found)
+
+
+# --- Known issues (the knowledge search) -----------------------------------------------------
+
+
+KNOWLEDGE_SIZE = 20
+
+
+def _published():
+    return (
+        Problem.objects.published()
+        .defer(*Problem.SEARCH_COLUMNS)
+        .prefetch_related("services")
+        .only("number", "title", "workaround", "updated_at")
+    )
+
+
+@login_required
+@require_safe
+def knowledge(request):
+    """Published known errors and their workarounds, best match first (everyone, whatever
+    their role, reads here only what end users may read)."""
+    query = request.GET.get("q", "").strip()[:200]
+    rows = _published()
+    if query:
+        rows = problem_search.ranked(rows, query, column="search_known_error", fuzzy=True)
+        page = paginate(rows, ["-rank"], cursor=request.GET.get("cursor"), size=KNOWLEDGE_SIZE)
+    else:
+        page = paginate(
+            rows, ["-updated_at"], cursor=request.GET.get("cursor"), size=KNOWLEDGE_SIZE
+        )
+    return render(request, "portal/knowledge.html", {"page": page, "query": query})
+
+
+@login_required
+@require_safe
+def known_error(request, number):
+    problem = get_object_or_404(_published(), number=number)
+    return render(request, "portal/known_error.html", {"known_error": problem})
 
 
 def _add_errors(form, exc: ValidationError) -> None:

@@ -45,7 +45,7 @@ ROLES = {
     "netagent": Role(STAFF, (DESK,), ("Agent",)),
     "cab": Role(frozenset({PORTAL, CHANGES}), (CHANGES, PORTAL), ("CAB member",)),
     "changemgr": Role(STAFF, (DESK,), ("Agent", "Change manager")),
-    "problemmgr": Role(STAFF, (DESK,), ("Agent", "Problem manager")),
+    "problemmgr": Role(STAFF, (PROBLEMS, DESK), ("Agent", "Problem manager")),
     "manager": Role(STAFF | {SLA, REPORTS}, (SLA, DESK), ("Manager",)),
     "admin": Role(frozenset(LABELS), (DESK,), ("Administrator",)),
 }

@@ -13,6 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from incidents import services
 from itsm.testing import PermissionMatrix, expect, make_incident, make_team, row
+from problems import services as problem_services
 
 # --- Statuses that repeat
 
@@ -74,7 +75,16 @@ class TestIncidentPermissions(PermissionMatrix):
         file = services.attach(incident, actor=rita, upload=a_file()["file"])
         done = make_incident(requester=rita, actor=rita, title="Printer jam")
         services.resolve(done, actor=alice, code="fixed", notes="Cleared the jam.")
-        return SimpleNamespace(incident=incident, resolved=done, file=file, team=desk)
+        known = problem_services.open_problem(
+            actor=make_persona("paula"),
+            title="VPN drops every ten minutes",
+            workaround="Use the TCP 443 connection.",
+            known_error=True,
+            publish_workaround=True,
+        )
+        return SimpleNamespace(
+            incident=incident, resolved=done, file=file, team=desk, known_error=known
+        )
 
     rows = [
         # --- API
@@ -229,6 +239,24 @@ class TestIncidentPermissions(PermissionMatrix):
             body={"internal": "0"},
             format="form",
         ),
+        # --- The incident's problem (agents and problem managers link; problem managers
+        # promote; every reader sees what matches it)
+        row(
+            "incidents:incident_link_problem",
+            "POST",
+            {**DESK_WORK, "problem_manager": 302, "manager": 403},
+            args=number,
+            body=lambda scene: {"problem": scene.known_error.number},
+            format="form",
+        ),
+        row(
+            "incidents:incident_promote",
+            "POST",
+            expect(302, end_users=403, staff=403, problem_manager=302, admin=302),
+            args=number,
+            format="form",
+        ),
+        row("incidents:incident_suggestions", "GET", DESK_READ, args=number),
         # --- The portal
         row("portal:home", "GET", PORTAL),
         row("portal:report", "GET", PORTAL),
@@ -238,6 +266,14 @@ class TestIncidentPermissions(PermissionMatrix):
             expect(302, end_users=302, staff=302),
             body={"title": "Screen flickers", "description": "Since Monday.", "urgency": 2},
             format="form",
+        ),
+        row("portal:report_suggestions", "GET", PORTAL, body={"title": "VPN drops"}),
+        row("portal:knowledge", "GET", PORTAL, body={"q": "VPN"}),
+        row(
+            "portal:known_error",
+            "GET",
+            PORTAL,
+            args=lambda scene: {"number": scene.known_error.number},
         ),
         row("portal:ticket_list", "GET", PORTAL),
         row("portal:ticket_detail", "GET", PORTAL_TICKET, args=number),
