@@ -59,6 +59,23 @@ class Incident(TicketBase):
         on_delete=models.PROTECT,
         related_name="children",
     )
+    caused_by_change = models.ForeignKey(
+        "changes.Change",
+        verbose_name=_("caused by change"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="caused_incidents",
+    )
+    # The change an incident on hold "awaiting change" waits for.
+    awaited_change = models.ForeignKey(
+        "changes.Change",
+        verbose_name=_("awaited change"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="awaiting_incidents",
+    )
     resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
     csat_score = models.PositiveSmallIntegerField(

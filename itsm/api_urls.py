@@ -1,6 +1,7 @@
 """``/api/v1/``: the routers of the kernel and of each app, joined."""
 
 from accounts.api import urlpatterns as accounts_urls
+from changes.api import router as changes_router
 from cmdb.api import router as cmdb_router
 from incidents.api import router as incidents_router
 from sla.api import urlpatterns as sla_urls
@@ -11,6 +12,7 @@ urlpatterns = [
     *accounts_urls,
     *kernel_router.urls,
     *incidents_router.urls,
+    *changes_router.urls,
     *cmdb_router.urls,
     *sla_urls,
 ]

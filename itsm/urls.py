@@ -11,6 +11,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("portal/", include("portal.urls")),
     path("desk/", include("incidents.urls")),
+    path("changes/", include("changes.urls")),
     path("cmdb/", include("cmdb.urls")),
     path("sla/", include("sla.urls")),
     path("api/v1/", include((api_urlpatterns, "api"))),
