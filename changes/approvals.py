@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from django.db.models import Q
 
-from itsm.permissions import CHANGE_MANAGER, has_role, users_with_role
+from itsm.permissions import CAB_MEMBER, CHANGE_MANAGER, has_role, users_with_role
 
 from . import permissions
 from .models import Approval, Change
@@ -73,3 +73,11 @@ def pending_for(user):
     if has_role(user, CHANGE_MANAGER):
         mine |= Q(approver__isnull=True)
     return Approval.objects.filter(mine, decision=Decision.PENDING)
+
+
+def waiting_count(user) -> int | None:
+    """How many votes wait for ``user`` (the navigation's badge): asked of CAB members and
+    change managers only, so that nobody else's pages pay for the query."""
+    if not has_role(user, CAB_MEMBER, CHANGE_MANAGER):
+        return None
+    return pending_for(user).count()

@@ -7,6 +7,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from accounts.models import Team, User
+from changes.models import Change
 from cmdb.models import CI
 from itsm.api import ChoiceLabelField, TicketSerializerMixin, TicketVerbs, TicketViewSet
 
@@ -48,6 +49,10 @@ class IncidentSerializer(TicketSerializerMixin, serializers.ModelSerializer):
     parent = serializers.SlugRelatedField(
         slug_field="number", queryset=Incident.objects.all(), required=False, allow_null=True
     )
+    caused_by_change = serializers.SlugRelatedField(
+        slug_field="number", queryset=Change.objects.all(), required=False, allow_null=True
+    )
+    awaited_change = serializers.SlugRelatedField(slug_field="number", read_only=True)
     state_display = ChoiceLabelField(State.choices, source="state")
     priority_display = ChoiceLabelField(Priority.choices, source="priority")
     watchers = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
@@ -81,6 +86,8 @@ class IncidentSerializer(TicketSerializerMixin, serializers.ModelSerializer):
             "ci_display",
             "major",
             "parent",
+            "caused_by_change",
+            "awaited_change",
             "hold_reason",
             "resolution_code",
             "resolution_notes",
@@ -134,7 +141,9 @@ class IncidentViewSet(TicketViewSet):
     # Three joins, the rest prefetched: a seven-table join costs PostgreSQL ~25 ms to plan.
     queryset = (
         Incident.objects.select_related("requester", "assignee", "assignment_group")
-        .prefetch_related("watchers", "service", "ci", "parent")
+        .prefetch_related(
+            "watchers", "service", "ci", "parent", "caused_by_change", "awaited_change"
+        )
         .defer(*Incident.SEARCH_COLUMNS)
     )
     serializer_class = IncidentSerializer

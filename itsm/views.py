@@ -9,7 +9,15 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from .celery import app as celery_app
-from .permissions import AGENT, CAB_MEMBER, CHANGE_MANAGER, MANAGER, PROBLEM_MANAGER, has_role
+from .permissions import (
+    AGENT,
+    CAB_MEMBER,
+    CHANGE_MANAGER,
+    MANAGER,
+    PROBLEM_MANAGER,
+    has_role,
+    user_roles,
+)
 
 log = logging.getLogger(__name__)
 
@@ -18,6 +26,14 @@ log = logging.getLogger(__name__)
 def home(request):
     """Send each person to where their work is."""
     user = request.user
+    # Change managers and CAB members start on their approvals and agenda, even when they
+    # also work the desk (roles they hold, not those an administrator holds through ADMIN).
+    for role in (CHANGE_MANAGER, CAB_MEMBER):
+        if role in user_roles(user):
+            try:
+                return redirect("changes:home")
+            except NoReverseMatch:
+                log.debug("home: changes are not served yet")
     if has_role(user, AGENT):
         return redirect("incidents:incident_list")
     for role, destination in (

@@ -7,8 +7,13 @@ from changes import risk, services
 
 from .builders import depends, make_change, make_ci
 
-SAFE = {"tested": "yes", "backout_tested": "yes", "outage": "none", "users": "none",
-        "experience": "yes"}
+SAFE = {
+    "tested": "yes",
+    "backout_tested": "yes",
+    "outage": "none",
+    "users": "none",
+    "experience": "yes",
+}
 
 
 def test_a_rehearsed_change_touching_no_service_is_low(db, chris):
