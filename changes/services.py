@@ -294,6 +294,7 @@ def _record_vote(change: Change, *, actor, decision: str, comment: str):
         _move(change, State.NEW, actor=actor, by_vote=True)
         notices.rejection(change, approval, actor=actor)
     elif approvals.policy_met(change):
+        _void_pending(change)  # decided: the others need not vote, even if a blackout blocks it
         try:
             with transaction.atomic():
                 _move(change, State.SCHEDULED, actor=actor, by_vote=True)

@@ -57,11 +57,17 @@ def _with_votes(queryset):
 
 def _card(change) -> dict:
     current = [a for a in change.approvals.all() if a.round == change.approval_round]
+    tally = approvals.tally(change, [a.decision for a in current])
+    conflicts = list(change.conflicts.all())
     return {
         "change": change,
         "current": current,
-        "tally": approvals.tally(change, [a.decision for a in current]),
-        "conflicts": list(change.conflicts.all()),
+        "tally": tally,
+        "conflicts": conflicts,
+        # approved, but its window falls in a blackout: a change manager must move it
+        "blocked": tally.met
+        and not change.is_emergency
+        and any(c.kind == ChangeConflict.Kind.BLACKOUT for c in conflicts),
     }
 
 
