@@ -48,7 +48,7 @@ SUCCESSFUL_OUTCOMES = frozenset({Outcome.SUCCESSFUL, Outcome.SUCCESSFUL_WITH_ISS
 
 
 class Decision(models.TextChoices):
-    PENDING = "pending", _("Pending")
+    PENDING = "pending", _("Awaiting vote")
     APPROVED = "approved", _("Approved")
     REJECTED = "rejected", _("Rejected")
     # The vote closed without this approver: the policy was met (or a rejection sent the

@@ -97,7 +97,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('round', models.PositiveSmallIntegerField(verbose_name='round')),
-                ('decision', models.CharField(choices=[('pending', 'Pending'), ('approved', 'Approved'), ('rejected', 'Rejected'), ('void', 'Not needed')], default='pending', max_length=16, verbose_name='decision')),
+                ('decision', models.CharField(choices=[('pending', 'Awaiting vote'), ('approved', 'Approved'), ('rejected', 'Rejected'), ('void', 'Not needed')], default='pending', max_length=16, verbose_name='decision')),
                 ('comment', models.TextField(blank=True, verbose_name='comment')),
                 ('decided_at', models.DateTimeField(blank=True, null=True, verbose_name='decided')),
                 ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='requested')),
