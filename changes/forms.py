@@ -227,6 +227,8 @@ class ChangeForm(forms.ModelForm):
         )
         if "approval_policy" in fields:
             fields["approval_policy"].required = False
+            if not self.instance.pk:  # a new change follows its CAB unless told otherwise
+                self.initial.setdefault("approval_policy", "")
             fields["approval_policy"].choices = [
                 ("", _("The CAB's own policy")),
                 *Policy.choices,
