@@ -179,6 +179,7 @@ class ApprovalSerializer(serializers.ModelSerializer):
     decided_by_display = serializers.SerializerMethodField()
     decision_display = ChoiceLabelField(Decision.choices, source="decision")
     ecab = serializers.BooleanField(source="is_ecab", read_only=True)
+    change_state = serializers.CharField(source="change.state", read_only=True)
 
     class Meta:
         model = Approval
@@ -195,6 +196,7 @@ class ApprovalSerializer(serializers.ModelSerializer):
             "decided_by_display",
             "decided_at",
             "created_at",
+            "change_state",
         ]
         read_only_fields = fields
 
@@ -210,17 +212,6 @@ class VoteSerializer(StrictInputMixin, serializers.Serializer):
     comment = serializers.CharField(
         required=False, allow_blank=True, max_length=10_000, trim_whitespace=True
     )
-
-
-class VoteResultSerializer(ApprovalSerializer):
-    change_state = serializers.SerializerMethodField()
-
-    class Meta(ApprovalSerializer.Meta):
-        fields = [*ApprovalSerializer.Meta.fields, "change_state"]
-        read_only_fields = fields
-
-    def get_change_state(self, obj) -> str:
-        return obj.change.state
 
 
 class ConflictSerializer(serializers.ModelSerializer):
@@ -291,7 +282,7 @@ class ChangeViewSet(TicketViewSet):
     )
 
     @extend_schema(methods=["GET"], request=None, responses=ApprovalSerializer(many=True))
-    @extend_schema(methods=["POST"], request=VoteSerializer, responses=VoteResultSerializer)
+    @extend_schema(methods=["POST"], request=VoteSerializer, responses=ApprovalSerializer)
     @action(detail=True, methods=["get", "post"])
     def approvals(self, request, number=None):
         """GET: every approval of every round, newest round first. POST: the caller's vote
@@ -306,7 +297,7 @@ class ChangeViewSet(TicketViewSet):
                 decision=body.validated_data["decision"],
                 comment=body.validated_data.get("comment", ""),
             )
-            return Response(VoteResultSerializer(approval).data)
+            return Response(ApprovalSerializer(approval).data)
         rows = change.approvals.select_related("approver", "decided_by").order_by("-round", "id")
         return Response(ApprovalSerializer(rows, many=True).data)
 

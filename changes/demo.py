@@ -371,6 +371,7 @@ def _current(manager, cab, people, cis, templates, teams) -> None:
     )
     with time_machine.travel(now - timedelta(hours=2), tick=False):
         services.change_state(vpn, "authorize", actor=people.get("netagent") or manager)
+    _awaiting_incident(vpn)
     _scheduled(manager, cab, people, cis, templates, now)
 
 
@@ -492,19 +493,17 @@ def _scheduled(manager, cab, people, cis, templates, now) -> None:
     )
     with time_machine.travel(now - timedelta(days=10), tick=False):
         services.change_state(canceled, "canceled", actor=manager)
-    _awaiting_incident(live)
 
 
 def _awaiting_incident(change) -> None:
-    """An incident on hold until a scheduled change fixes it names that change."""
+    """An incident on hold until a change fixes it names that change."""
     from incidents import services as incidents
 
     incident = (
-        Incident.objects.filter(state__in=["new", "in_progress"], title__icontains="intranet")
+        Incident.objects.filter(state__in=["new", "in_progress"], title__icontains="VPN")
         .order_by("created_at")
         .first()
-        or Incident.objects.filter(state="in_progress").order_by("created_at").first()
     )
     if incident is None:
         return
-    incidents.hold(incident, actor=None, reason="awaiting_change", change=change)
+    incidents.hold(incident, actor=incident.assignee, reason="awaiting_change", change=change)
