@@ -3,9 +3,10 @@
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from itsm.permissions import get_visible_or_404
+from itsm.permissions import CAB_MEMBER, CHANGE_MANAGER, get_visible_or_404, has_role
 from itsm.workflow import Conflict
 
+from ..approvals import pending_for
 from ..models import Change
 from ..permissions import READ_ROLES, can_manage, can_report, can_work
 from ..workflow import State
@@ -37,12 +38,13 @@ def reason(exc) -> str:
 def area(request, active: str) -> dict:
     """The change area's own navigation: which tabs this user has, which one is open."""
     user = request.user
-    from ..approvals import pending_for
-
+    waiting = pending_for(user).count()
     return {
         "area_active": active,
+        # "My approvals" for those who vote (CAB members, change managers) or have a vote
+        "area_votes": waiting > 0 or has_role(user, CAB_MEMBER, CHANGE_MANAGER),
         "area_can_work": can_work(user),
         "area_can_manage": can_manage(user),
         "area_can_report": can_report(user),
-        "area_waiting": pending_for(user).count(),
+        "area_waiting": waiting,
     }

@@ -150,3 +150,72 @@ def test_a_change_is_approved_by_two_cab_members_and_another_rejected(
     rejection = manager.locator(".alert.rejection")
     assert REJECTION in rejection.inner_text()
     screenshot(manager, f"changes-{lang}-9-rejected")
+
+
+@pytest.mark.parametrize("viewport", [None, PHONE], ids=["desktop", "phone"])
+def test_the_change_pages_meet_aa_contrast(new_page, login, demo_users, viewport):
+    """Risk colours, vote badges, blackout stripes and calendar chips stay readable (1.4.3)."""
+    from tests.e2e.test_accessibility import contrast_problems
+
+    ensure_default_classes()
+    manager = demo_users["changemgr"]
+    cab = Team.objects.get(name="CAB")
+    services.save_board(cab, actor=None)
+    start = timezone.localtime(timezone.now() + timedelta(days=1)).replace(hour=9, minute=0)
+    services.save_blackout(
+        None,
+        {"name": "Freeze", "start": start + timedelta(days=1), "end": start + timedelta(days=2)},
+        actor=None,
+    )
+    server = make_ci("srv-contrast-01")
+    waiting = submitted(
+        actor=manager,
+        cab=cab,
+        cis=[server],
+        planned_start=start,
+        planned_end=start + timedelta(hours=2),
+    )
+    services.vote(waiting, actor=demo_users["security"], decision="approve", comment="Fine.")
+    for risk_answers, hours in (({"outage": "full", "users": 900}, 3), ({}, 5)):
+        change = submitted(
+            actor=manager,
+            cab=cab,
+            cis=[server],
+            risk_answers=risk_answers,
+            approval_policy="any",
+            planned_start=start + timedelta(hours=hours),
+            planned_end=start + timedelta(hours=hours + 1),
+        )
+        services.vote(change, actor=demo_users["cab"], decision="approve")
+    page = new_page(**({"viewport": viewport} if viewport else {}))
+    login(page, "cab")
+    day = start.date().isoformat()
+    for path in (
+        "/changes/approvals/",
+        f"/changes/calendar/?view=week&date={day}",
+        f"/changes/calendar/?date={day}",
+        "/changes/cab/",
+        waiting.get_absolute_url(),
+        "/changes/list/",
+    ):
+        page.goto(path)
+        assert contrast_problems(page) == [], path
+
+
+def test_a_cab_member_votes_with_the_keyboard_alone(new_page, login, demo_users):
+    ensure_default_classes()
+    cab = Team.objects.get(name="CAB")
+    services.save_board(cab, actor=None)
+    change = submitted(actor=demo_users["changemgr"], cab=cab, cis=[make_ci("srv-keys-01")])
+    page = new_page()
+    login(page, "cab")
+    page.goto("/changes/approvals/")
+    page.locator("textarea[name=comment]").focus()
+    page.keyboard.type("Checked the backout plan.")
+    page.keyboard.press("Tab")
+    focused = page.evaluate("document.activeElement.value")
+    assert focused == "approve"
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    vote = change.approvals.get(approver=demo_users["cab"])
+    assert (vote.decision, vote.comment) == ("approved", "Checked the backout plan.")
