@@ -124,11 +124,7 @@ def ensure_rows(rows: int, manager: User, member: User, cab: Team, cis: list[int
         cursor.executemany(
             "INSERT INTO changes_change_cis (change_id, ci_id) SELECT id, %s FROM changes_change"
             " WHERE number = %s",
-            [
-                (ci, f"CHG{i:07d}")
-                for i in range(1, rows + 1)
-                for ci in rng.sample(cis, 1 + i % 2)
-            ],
+            [(ci, f"CHG{i:07d}") for i in range(1, rows + 1) for ci in rng.sample(cis, 1 + i % 2)],
         )
         # One conflict in three among those awaiting the CAB: with the next one.
         cursor.execute(
