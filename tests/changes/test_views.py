@@ -227,3 +227,17 @@ def test_end_users_get_403_on_every_page_of_the_area(db, client):
     client.force_login(make_persona("rita"))
     for name in ("changes:home", "changes:change_calendar", "changes:my_approvals"):
         assert client.get(reverse(name)).status_code == 403
+
+
+@pytest.mark.parametrize("comments", [1, 15])
+def test_the_change_page_reads_in_bounded_queries_whatever_its_history(
+    db, client, chris, members, django_assert_max_num_queries, comments
+):
+    change = submitted(actor=chris)
+    for n in range(comments):
+        services.comment(change, actor=members[n % 3], body=f"Question {n}?")
+    services.vote(change, actor=members[0], decision="reject", comment="Not this week.")
+    client.force_login(chris)
+    with django_assert_max_num_queries(30):
+        response = client.get(change.get_absolute_url())
+    assert response.content.decode().count("Question ") == comments
