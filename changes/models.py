@@ -50,9 +50,9 @@ class ChangeTemplate(TimestampedModel):
 
     name = models.CharField(_("name"), max_length=200, unique=True)
     description = models.TextField(_("description"), blank=True)
-    implementation_plan = models.TextField(_("implementation plan"))
-    backout_plan = models.TextField(_("backout plan"))
-    test_plan = models.TextField(_("test plan"))
+    implementation_plan = models.TextField(_("implementation plan"), blank=True)
+    backout_plan = models.TextField(_("backout plan"), blank=True)
+    test_plan = models.TextField(_("test plan"), blank=True)
     duration_minutes = models.PositiveIntegerField(_("usual duration (minutes)"), default=60)
     cis = models.ManyToManyField(
         "cmdb.CI", verbose_name=_("configuration items"), blank=True, related_name="+"

@@ -7,6 +7,8 @@ these verbs and nothing beneath them. ``actor=None`` is the system (demo data). 
 one transaction, audits through the kernel and notifies after commit.
 """
 
+from datetime import timedelta
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
@@ -166,8 +168,8 @@ def _move(change: Change, to: str, *, actor, by_vote: bool = False, **fields):
             _risk_fields(change.risk_answers, list(change.cis.values_list("pk", flat=True)))
         )
     if to == State.SCHEDULED:
-        if source == State.NEW:
-            _check_plans(change, cab=False)
+        if source == State.NEW:  # a standard change: its template is its approval
+            _default_window(change, actor=actor)
         elif source == State.AUTHORIZE and not by_vote and not approvals.policy_met(change):
             raise Conflict(
                 _("%(number)s still waits for its approvals.") % {"number": change.number},
@@ -185,6 +187,22 @@ def _move(change: Change, to: str, *, actor, by_vote: bool = False, **fields):
     if not (by_vote and to == State.NEW):
         notices.state(change, source, actor=actor)
     return changes
+
+
+def _default_window(change: Change, *, actor) -> None:
+    """A standard change scheduled without a window is done from now (the next minute) for
+    its template's usual duration; the window is recorded like any edit."""
+    if change.has_window:
+        return
+    start = (timezone.now() + timedelta(minutes=1)).replace(second=0, microsecond=0)
+    start = change.planned_start or start
+    minutes = change.template.duration_minutes if change.template_id else 60
+    end = change.planned_end if change.planned_end and change.planned_end > start else None
+    kernel.update_ticket(
+        change,
+        {"planned_start": start, "planned_end": end or start + timedelta(minutes=minutes)},
+        actor=actor,
+    )
 
 
 def _check_plans(change: Change, *, cab: bool) -> None:

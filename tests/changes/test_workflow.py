@@ -179,3 +179,16 @@ def test_cancelling_an_authorization_closes_its_pending_votes(db, chris, members
     assert set(Approval.objects.filter(change=change).values_list("decision", flat=True)) == {
         "void"
     }
+
+
+def test_a_standard_change_without_a_window_is_done_from_now_for_its_usual_duration(db, chris):
+    from django.utils import timezone
+
+    template = services.save_template(
+        None, {"name": "Restart the print spooler", "duration_minutes": 20}, actor=chris
+    )
+    change = services.raise_change(actor=chris, template=template)
+    services.change_state(change, "scheduled", actor=chris)
+    assert change.state == State.SCHEDULED
+    assert timezone.now() < change.planned_start < timezone.now() + timezone.timedelta(minutes=2)
+    assert (change.planned_end - change.planned_start).total_seconds() == 20 * 60
