@@ -17,6 +17,22 @@ from .models import Incident
 from .workflow import Priority, State
 
 
+class ChangeLinkField(serializers.SlugRelatedField):
+    """A change by its number (``CHG0000012``), as ticket links are read; its integer id is
+    accepted on input too, as foreign keys are written elsewhere."""
+
+    def __init__(self, **kwargs):
+        super().__init__(slug_field="number", queryset=Change.objects.all(), **kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, int) and not isinstance(data, bool):
+            try:
+                return self.get_queryset().get(pk=data)
+            except Change.DoesNotExist:
+                self.fail("does_not_exist", slug_name="id", value=data)
+        return super().to_internal_value(data)
+
+
 class IncidentSerializer(TicketSerializerMixin, serializers.ModelSerializer):
     """An incident; who may send which field, and read which, is ``incidents.permissions``'
     (the verbs check the first, the viewset applies the second)."""
@@ -49,9 +65,7 @@ class IncidentSerializer(TicketSerializerMixin, serializers.ModelSerializer):
     parent = serializers.SlugRelatedField(
         slug_field="number", queryset=Incident.objects.all(), required=False, allow_null=True
     )
-    caused_by_change = serializers.SlugRelatedField(
-        slug_field="number", queryset=Change.objects.all(), required=False, allow_null=True
-    )
+    caused_by_change = ChangeLinkField(required=False, allow_null=True)
     awaited_change = serializers.SlugRelatedField(slug_field="number", read_only=True)
     state_display = ChoiceLabelField(State.choices, source="state")
     priority_display = ChoiceLabelField(Priority.choices, source="priority")

@@ -231,8 +231,9 @@ def _check_awaited_change(fields, reason: str) -> None:
         raise ValidationError(
             {"awaited_change": [_("Only an incident on hold awaiting a change names one.")]}
         )
-    if isinstance(change, str):
-        found = Change.objects.filter(number=change.strip().upper()).first()
+    if isinstance(change, str | int) and not isinstance(change, bool):
+        lookup = {"pk": change} if isinstance(change, int) else {"number": change.strip().upper()}
+        found = Change.objects.filter(**lookup).first()
         if found is None:
             raise ValidationError({"awaited_change": [_("No change has this number.")]})
         fields["awaited_change"] = change = found

@@ -38,6 +38,12 @@ def test_an_incident_on_hold_awaiting_a_change_names_it(db, api, alice, chris):
     assert list(change.awaiting_incidents.all()) == [incident]
     resumed = api.post(url, {"state": "in_progress"}, format="json").json()
     assert resumed["awaited_change"] is None
+    by_id = api.post(
+        url,
+        {"state": "on_hold", "hold_reason": "awaiting_change", "awaited_change": change.pk},
+        format="json",
+    )
+    assert by_id.json()["awaited_change"] == change.number
 
 
 def test_only_an_incident_awaiting_a_change_names_one_and_an_open_one(db, api, alice, chris):
@@ -82,3 +88,17 @@ def test_holding_through_the_verb_names_the_change(db, alice, chris):
     incident = make_incident()
     incidents.hold(incident, actor=alice, reason="awaiting_change", change=change)
     assert incident.awaited_change == change
+
+
+def test_the_cause_may_be_written_as_the_change_id_too(db, api, alice, chris):
+    change = make_change(actor=chris)
+    incident = make_incident()
+    response = api.as_(alice).patch(
+        f"/api/v1/incidents/{incident.number}/", {"caused_by_change": change.pk}, format="json"
+    )
+    assert response.status_code == 200, response.json()
+    assert response.json()["caused_by_change"] == change.number
+    missing = api.patch(
+        f"/api/v1/incidents/{incident.number}/", {"caused_by_change": 999999}, format="json"
+    )
+    assert missing.status_code == 400
