@@ -8,6 +8,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from accounts.models import Team, User
+from changes.models import Change
 from cmdb.models import CI
 from itsm.api import ChoiceLabelField, TicketSerializerMixin, TicketVerbs, TicketViewSet
 from problems.models import Problem
@@ -25,6 +26,22 @@ class VisibleProblemField(serializers.SlugRelatedField):
     def get_queryset(self):
         request = self.context.get("request")
         return Problem.objects.visible_to(getattr(request, "user", None))
+
+
+class ChangeLinkField(serializers.SlugRelatedField):
+    """A change by its number (``CHG0000012``), as ticket links are read; its integer id is
+    accepted on input too, as foreign keys are written elsewhere."""
+
+    def __init__(self, **kwargs):
+        super().__init__(slug_field="number", queryset=Change.objects.all(), **kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, int) and not isinstance(data, bool):
+            try:
+                return self.get_queryset().get(pk=data)
+            except Change.DoesNotExist:
+                self.fail("does_not_exist", slug_name="id", value=data)
+        return super().to_internal_value(data)
 
 
 class IncidentSerializer(TicketSerializerMixin, serializers.ModelSerializer):
@@ -62,6 +79,8 @@ class IncidentSerializer(TicketSerializerMixin, serializers.ModelSerializer):
     problem = VisibleProblemField(
         slug_field="number", queryset=Problem.objects.all(), required=False, allow_null=True
     )
+    caused_by_change = ChangeLinkField(required=False, allow_null=True)
+    awaited_change = serializers.SlugRelatedField(slug_field="number", read_only=True)
     state_display = ChoiceLabelField(State.choices, source="state")
     priority_display = ChoiceLabelField(Priority.choices, source="priority")
     watchers = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
@@ -96,6 +115,8 @@ class IncidentSerializer(TicketSerializerMixin, serializers.ModelSerializer):
             "major",
             "parent",
             "problem",
+            "caused_by_change",
+            "awaited_change",
             "hold_reason",
             "resolution_code",
             "resolution_notes",
@@ -154,6 +175,8 @@ class IncidentViewSet(TicketViewSet):
             "service",
             "ci",
             "parent",
+            "caused_by_change",
+            "awaited_change",
             Prefetch("problem", queryset=Problem.objects.only("id", "number")),
         )
         .defer(*Incident.SEARCH_COLUMNS)

@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.forms import PersonPickerField
 from accounts.models import Team, User
+from changes.forms import ChangePickerField
 from cmdb.forms import CIPickerField
 from cmdb.models import CI
 from itsm.forms import AttachmentsField, Select, load_choices
@@ -23,6 +24,13 @@ class IncidentForm(forms.ModelForm):
         lookup_url=reverse_lazy("cmdb:ci_lookup"),
         help_text=_("Type a name and pick the CI."),
     )
+    caused_by_change = ChangePickerField(
+        label=_("Caused by change"),
+        required=False,
+        lookup_url=reverse_lazy("changes:change_lookup"),
+        datalist="caused-change-options",
+        help_text=_("Type a change number or title and pick it."),
+    )
 
     class Meta:
         model = Incident
@@ -36,6 +44,7 @@ class IncidentForm(forms.ModelForm):
             "service",
             "ci",
             "major",
+            "caused_by_change",
         ]
         widgets = {
             "description": forms.Textarea(attrs={"rows": 5}),
@@ -79,10 +88,22 @@ class NewIncidentForm(IncidentForm):
 
 class HoldForm(forms.Form):
     hold_reason = forms.ChoiceField(label=_("Reason"), choices=HoldReason.choices)
+    awaited_change = ChangePickerField(
+        label=_("The change it waits for"),
+        required=False,
+        lookup_url=reverse_lazy("changes:change_lookup"),
+        datalist="awaited-change-options",
+    )
     note = forms.CharField(
         label=_("Note to the requester"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("hold_reason") == HoldReason.AWAITING_CHANGE and not data.get("awaited_change"):
+            self.add_error("awaited_change", _("Name the change the incident waits for."))
+        return data
 
 
 class ResolveForm(forms.Form):

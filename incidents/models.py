@@ -66,6 +66,23 @@ class Incident(TicketBase):
         related_name="incidents",
         db_index=False,  # the (problem, state) index below serves it
     )
+    caused_by_change = models.ForeignKey(
+        "changes.Change",
+        verbose_name=_("caused by change"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="caused_incidents",
+    )
+    # The change an incident on hold "awaiting change" waits for.
+    awaited_change = models.ForeignKey(
+        "changes.Change",
+        verbose_name=_("awaited change"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="awaiting_incidents",
+    )
     resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
     csat_score = models.PositiveSmallIntegerField(

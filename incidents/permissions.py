@@ -41,17 +41,18 @@ WORKER_FIELDS = frozenset(
         "major",
         "parent",
         "problem",  # through ``link_problem`` and its own rule
+        "caused_by_change",
     }
 )
 # An agent may log an incident already being worked or waiting (a call taken, a caller to
 # call back): these come on top at creation.
-WORKER_CREATE_FIELDS = WORKER_FIELDS | {"state", "hold_reason", "watchers"}
+WORKER_CREATE_FIELDS = WORKER_FIELDS | {"state", "hold_reason", "awaited_change", "watchers"}
 # Fields a requester sets on their own open incident: what they report, and how urgent it is
 # for them; never its handling (impact, priority, assignment, state).
 REQUESTER_FIELDS = frozenset({"title", "description", "urgency", "service"})
 # The fields a move carries, for those who may make it.
 TRANSITION_FIELDS = {
-    State.ON_HOLD: frozenset({"hold_reason"}),
+    State.ON_HOLD: frozenset({"hold_reason", "awaited_change"}),
     State.RESOLVED: frozenset({"resolution_code", "resolution_notes"}),
 }
 # Moves a requester may make on their own incident; they carry no fields.

@@ -17,6 +17,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Team, User
+from changes.models import Change
 from itsm import search
 from itsm import services as kernel
 from itsm.models import Notification
@@ -47,6 +48,7 @@ def open_incident(*, actor, requester=None, attachments=(), **fields) -> Inciden
     problem = fields.pop("problem", None)
     _check_assignee(fields.get("assignee"))
     _check_initial_state(fields)
+    _check_awaited_change(fields, fields.get("hold_reason", ""))
     fields.setdefault("impact", 3)
     fields.setdefault("urgency", 3)
     fields["priority"] = compute_priority(fields["impact"], fields["urgency"])
@@ -195,6 +197,9 @@ def _move(incident: Incident, to: str, *, actor, **fields):
     source = incident.state
     if source == State.ON_HOLD and to != State.ON_HOLD:
         fields.setdefault("hold_reason", "")
+        fields.setdefault("awaited_change", None)
+    if to == State.ON_HOLD:
+        _check_awaited_change(fields, fields.get("hold_reason", incident.hold_reason))
     if source == State.RESOLVED and to == State.IN_PROGRESS:
         fields.update(resolution_code="", resolution_notes="", resolved_at=None)
     if to == State.RESOLVED:
@@ -218,8 +223,34 @@ def resolve(incident: Incident, *, actor, code: str, notes: str, version=None):
     )
 
 
-def hold(incident: Incident, *, actor, reason: str, version=None):
-    return change_state(incident, State.ON_HOLD, actor=actor, version=version, hold_reason=reason)
+def hold(incident: Incident, *, actor, reason: str, change=None, version=None):
+    """On hold for ``reason``; awaiting a change, the change it waits for (``change``)."""
+    fields = {"hold_reason": reason}
+    if change is not None:
+        fields["awaited_change"] = change
+    return change_state(incident, State.ON_HOLD, actor=actor, version=version, **fields)
+
+
+def _check_awaited_change(fields, reason: str) -> None:
+    """An incident on hold awaiting a change names an open change (by its number through the
+    API); no other hold reason names one."""
+    change = fields.get("awaited_change")
+    if change == "":
+        fields.pop("awaited_change")
+    if change in (None, ""):
+        return
+    if reason != HoldReason.AWAITING_CHANGE:
+        raise ValidationError(
+            {"awaited_change": [_("Only an incident on hold awaiting a change names one.")]}
+        )
+    if isinstance(change, str | int) and not isinstance(change, bool):
+        lookup = {"pk": change} if isinstance(change, int) else {"number": change.strip().upper()}
+        found = Change.objects.filter(**lookup).first()
+        if found is None:
+            raise ValidationError({"awaited_change": [_("No change has this number.")]})
+        fields["awaited_change"] = change = found
+    if not change.is_open:
+        raise ValidationError({"awaited_change": [_("This change is already closed.")]})
 
 
 def reopen(incident: Incident, *, actor, reason: str = "", version=None):

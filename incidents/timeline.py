@@ -6,13 +6,22 @@ from datetime import datetime
 from django.core.exceptions import FieldDoesNotExist
 
 from accounts.models import Team, User
+from changes.models import Change
 from cmdb.models import CI
 from itsm.markdown import render_markdown_many
 
 from .models import Incident
 
 # Foreign keys whose audited ids are shown by name.
-NAMED = {"assignee": User, "requester": User, "assignment_group": Team, "service": CI, "ci": CI}
+NAMED = {
+    "assignee": User,
+    "requester": User,
+    "assignment_group": Team,
+    "service": CI,
+    "ci": CI,
+    "caused_by_change": Change,
+    "awaited_change": Change,
+}
 # Milestone timestamps repeat the state change they belong to.
 HIDDEN_FIELDS = {"comment", "created", "version", "resolved_at", "closed_at", "rated_at"}
 

@@ -434,6 +434,7 @@ def incident_hold(request, number):
                 incident,
                 actor=request.user,
                 reason=form.cleaned_data["hold_reason"],
+                change=form.cleaned_data["awaited_change"],
                 version=form.cleaned_data["version"],
             )
             if form.cleaned_data["note"].strip():

@@ -2,6 +2,7 @@
 
 from accounts.api import urlpatterns as accounts_urls
 from catalog.api import router as catalog_router
+from changes.api import router as changes_router
 from cmdb.api import router as cmdb_router
 from incidents.api import router as incidents_router
 from problems.api import urlpatterns as problems_urls
@@ -13,6 +14,7 @@ urlpatterns = [
     *accounts_urls,
     *kernel_router.urls,
     *incidents_router.urls,
+    *changes_router.urls,
     *cmdb_router.urls,
     *catalog_router.urls,
     *problems_urls,

@@ -25,6 +25,15 @@ NAVIGATION = [
 ]
 
 
+# Counts beside a navigation entry (work waiting for the user), registered by the app that owns
+# the entry: url name → (callable(user) -> int | None, label read by screen readers).
+BADGES: dict = {}
+
+
+def nav_badge(name: str, count, *, label) -> None:
+    BADGES[name] = (count, label)
+
+
 def navigation(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
@@ -37,5 +46,9 @@ def navigation(request):
             url = reverse(name)
         except NoReverseMatch:
             continue
-        items.append({"url": url, "label": label, "active": request.path.startswith(url)})
+        item = {"url": url, "label": label, "active": request.path.startswith(url)}
+        if name in BADGES:
+            count, badge_label = BADGES[name]
+            item["badge"], item["badge_label"] = count(user), badge_label
+        items.append(item)
     return {"nav_items": items, "user_roles": sorted(user_roles(user))}

@@ -13,6 +13,7 @@ urlpatterns = [
     path("desk/", include("incidents.urls")),
     path("", include("catalog.urls")),
     path("problems/", include("problems.urls")),
+    path("changes/", include("changes.urls")),
     path("cmdb/", include("cmdb.urls")),
     path("sla/", include("sla.urls")),
     path("api/v1/", include((api_urlpatterns, "api"))),

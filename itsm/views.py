@@ -27,6 +27,14 @@ log = logging.getLogger(__name__)
 def home(request):
     """Send each person to where their work is."""
     user = request.user
+    # Change managers and CAB members start on their approvals and agenda, even when they
+    # also work the desk (roles they hold, not those an administrator holds through ADMIN).
+    for role in (CHANGE_MANAGER, CAB_MEMBER):
+        if role in user_roles(user):
+            try:
+                return redirect("changes:home")
+            except NoReverseMatch:
+                log.debug("home: changes are not served yet")
     if PROBLEM_MANAGER in user_roles(user):  # their problems, even when they also work incidents
         return redirect("problems:home")
     if has_role(user, AGENT):

@@ -125,7 +125,7 @@ class RequestSerializer(TicketSerializerMixin, serializers.ModelSerializer):
         return str(obj.assignment_group) if obj.assignment_group_id else None
 
 
-class ApprovalSerializer(serializers.ModelSerializer):
+class RequestApprovalSerializer(serializers.ModelSerializer):
     state = serializers.CharField(read_only=True)
     state_display = ChoiceLabelField(ApprovalState.choices, source="state")
     approver = serializers.IntegerField(source="approver_id", read_only=True, allow_null=True)
@@ -201,7 +201,7 @@ class RequestViewSet(TicketViewSet):
         except AnswersInvalid as exc:
             raise serializers.ValidationError({"answers": exc.fields}) from exc
 
-    @extend_schema(request=DecisionSerializer, responses=ApprovalSerializer(many=True))
+    @extend_schema(request=DecisionSerializer, responses=RequestApprovalSerializer(many=True))
     @action(detail=True, methods=["get", "post"])
     def approvals(self, request, number=None):
         """GET: the request's approvals. POST: the caller's decision, ``{"decision":
@@ -217,9 +217,9 @@ class RequestViewSet(TicketViewSet):
                 comment=body.validated_data.get("comment", ""),
                 version=parse_version(body.validated_data.get("version")),
             )
-            return Response(ApprovalSerializer(answer).data)
+            return Response(RequestApprovalSerializer(answer).data)
         approvals = ticket.approvals.select_related("approver", "team", "decided_by")
-        return Response(ApprovalSerializer(approvals, many=True).data)
+        return Response(RequestApprovalSerializer(approvals, many=True).data)
 
     @extend_schema(request=None, responses=RequestSerializer)
     @action(detail=True, methods=["post"])

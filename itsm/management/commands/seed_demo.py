@@ -24,6 +24,7 @@ DEMO_USERS = [
     ("agent", "Alex", "Martin", ("agent",), ("Service Desk",)),
     ("netagent", "Noah", "Bernard", ("agent",), ("Network",)),
     ("cab", "Camille", "Dubois", ("cab_member",), ("CAB",)),
+    ("security", "Inès", "Garnier", ("cab_member",), ("CAB",)),
     ("changemgr", "Chloé", "Moreau", ("change_manager", "agent"), ("CAB", "Infrastructure")),
     ("problemmgr", "Paul", "Lefèvre", ("problem_manager", "agent"), ("Applications",)),
     ("manager", "Marie", "Girard", ("manager",), ()),
