@@ -5,11 +5,11 @@ from cmdb.api import router as cmdb_router
 from incidents.api import router as incidents_router
 from sla.api import urlpatterns as sla_urls
 
-from .api import router as kernel_router
+from .api import urlpatterns as kernel_urls
 
 urlpatterns = [
     *accounts_urls,
-    *kernel_router.urls,
+    *kernel_urls,
     *incidents_router.urls,
     *cmdb_router.urls,
     *sla_urls,

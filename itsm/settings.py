@@ -127,6 +127,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "itsm.context_processors.navigation",
+                "itsm.context_processors.notifications",
             ],
         },
     },
@@ -271,6 +272,19 @@ def email_settings(url: str) -> dict:
 globals().update(email_settings(env_str("EMAIL_URL", f"file://{VAR_DIR / 'mail'}")))
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Service Desk <servicedesk@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The right-hand side of our Message-IDs (default: the domain of DEFAULT_FROM_EMAIL).
+EMAIL_DOMAIN = env_str("EMAIL_DOMAIN")
+# Where replies go when it is not the sender address (the mailbox the gateway reads).
+EMAIL_REPLY_TO = env_str("EMAIL_REPLY_TO")
+# Mail sent back to us becomes comments (an MTA pipe or IMAP_URL feeds ingest_email): the
+# emails then say "reply to this email" and carry the line replies are cut at.
+EMAIL_REPLIES = env_bool("EMAIL_REPLIES", default=bool(env_str("IMAP_URL")))
+# Delivery: a temporary refusal waits 1, 2, 4... minutes (at most an hour) before the next
+# attempt; a row left "sending" by a worker that died is due again after the lease.
+NOTIFICATION_RETRY_SECONDS = env_int("NOTIFICATION_RETRY_SECONDS", 60)
+NOTIFICATION_LEASE_SECONDS = env_int("NOTIFICATION_LEASE_SECONDS", 600)
+# Approval links in emails work once, for this many seconds.
+APPROVAL_LINK_MAX_AGE = env_int("APPROVAL_LINK_MAX_AGE", 7 * 24 * 3600)
 
 # --- Celery -----------------------------------------------------------------------------------
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL or "filesystem://")
