@@ -513,7 +513,7 @@ def recover(now=None) -> int:
         again = stale.update(
             email_state=Notification.Email.PENDING,
             email_attempts=F("email_attempts") + 1,
-            next_attempt_at=now,
+            next_attempt_at=F("claimed_at"),  # due at once
             claimed_at=None,
             last_error="The worker stopped while sending.",
         )
