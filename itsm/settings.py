@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "sla",
     "portal",
     "reports",
+    "mailgate",
 ]
 
 MIDDLEWARE = [
@@ -330,6 +331,24 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env_int("INCIDENT_AUTO_CLOSE_CHECK_SECONDS", 3600),
     },
 }
+
+# --- Inbound mail (the mail gateway: manage.py ingest_email, the IMAP poll) -----------------
+# Mail from an address no account has: "reject" (a reply says why) or "create" (an end-user
+# account without a usable password, and the incident).
+INBOUND_UNKNOWN_SENDERS = env_str("INBOUND_UNKNOWN_SENDERS", "reject")
+if INBOUND_UNKNOWN_SENDERS not in ("reject", "create"):
+    raise ImproperlyConfigured("INBOUND_UNKNOWN_SENDERS must be reject or create.")
+# Other addresses of ours (aliases of the desk's mailbox): mail from them is a loop.
+INBOUND_ADDRESSES = env_list("INBOUND_ADDRESSES")
+# imaps://user:password@host[:993]/Folder (or imap://...?starttls=1): polled by beat.
+IMAP_URL = env_secret("IMAP_URL")
+IMAP_POLL_SECONDS = env_int("IMAP_POLL_SECONDS", 60)
+if IMAP_URL:
+    CELERY_BEAT_SCHEDULE["poll-imap"] = {
+        "task": "mailgate.tasks.poll_imap",
+        "schedule": IMAP_POLL_SECONDS,
+        "options": {"expires": max(IMAP_POLL_SECONDS, 5)},
+    }
 
 # --- Sign-in protection -----------------------------------------------------------------------
 # Reverse proxies in front of the web process (nginx: 1): who the caller is comes from the
