@@ -38,9 +38,14 @@ class _TextParser(HTMLParser):
     # -- helpers
 
     def newline(self, count: int = 1) -> None:
+        """End the line, and leave ``count`` line breaks at least (never more) before what
+        comes next: nested blocks do not pile up blank lines."""
         if self.skip_depth or self.stopped:
             return
-        self.parts.append("\n" * count)
+        tail = "".join(self.parts[-3:])
+        trailing = len(tail) - len(tail.rstrip("\n"))
+        if not self.parts or trailing < count:
+            self.parts.append("\n" * (count - trailing))
 
     def write(self, text: str) -> None:
         if not self.skip_depth and not self.stopped:
@@ -128,7 +133,7 @@ class _TextParser(HTMLParser):
         elif tag == "pre":
             self.in_pre -= 1
             self.newline(2)
-        elif tag in BLOCK_TAGS:
+        elif tag in BLOCK_TAGS and tag != "li":
             self.newline(2 if tag in ("p", "h1", "h2", "h3", "h4", "h5", "h6") else 1)
 
     def handle_data(self, data):

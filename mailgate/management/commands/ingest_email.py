@@ -61,9 +61,8 @@ class Command(BaseCommand):
                 failed += 1
                 self.stderr.write(f"{key}: not ingested: {exc}")
                 continue
-            outcomes[record.outcome if record.pk else "duplicate"] = (
-                outcomes.get(record.outcome if record.pk else "duplicate", 0) + 1
-            )
+            name = record.outcome if record.pk else "duplicate"
+            outcomes[name] = outcomes.get(name, 0) + 1
         summary = ", ".join(f"{count} {name}" for name, count in sorted(outcomes.items()))
         self.stdout.write(f"{len(keys)} message(s): {summary or 'none'}")
         if failed:
