@@ -40,7 +40,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import mail
 from .models import Notification, NotificationPreference
-from .permissions import is_staff_member, staff_user_ids, user_roles
+from .permissions import ADMIN, has_role, is_staff_member, staff_user_ids
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
@@ -539,7 +539,7 @@ def sweep(now=None) -> int:
 def retry_failed(rows, *, actor) -> int:
     """An administrator sends failed emails again (after fixing an address or the mail
     server's configuration); returns how many are due again."""
-    if actor is not None and "admin" not in user_roles(actor):
+    if actor is not None and not has_role(actor, ADMIN):
         raise PermissionDenied
     return rows.filter(email_state=Notification.Email.FAILED).update(
         email_state=Notification.Email.PENDING,
