@@ -52,10 +52,8 @@ def test_the_list_shows_ones_own_notifications_with_links_to_the_tickets(
     client.force_login(rita)
     html = client.get(reverse("notifications:list")).content.decode()
     assert "Mine" in html and "Hers" not in html
-    assert (
-        f'action="{reverse("notifications:read", args=[Notification.objects.filter(recipient=rita).first().pk])}"'
-        in html
-    )
+    [row] = Notification.objects.filter(recipient=rita)
+    assert f'action="{reverse("notifications:read", args=[row.pk])}"' in html
     assert mine.number in html
 
 

@@ -198,7 +198,7 @@ def test_an_encoded_tag_stays_text_and_is_not_decoded_twice():
     "reply",
     [
         "Thanks!\n\nOn Mon, 1 Dec 2026 at 10:00, Desk <d@x> wrote:\n> old",
-        "Thanks!\n\nOn Mon, 1 Dec 2026 at 10:00, Service Desk\n<servicedesk@example.com> wrote:\n> old",
+        "Thanks!\n\nOn Mon, 1 Dec 2026 at 10:00, Service Desk\n<desk@example.com> wrote:\n> old",
         "Thanks!\n\nLe lun. 1 déc. 2026 à 10:00, Desk <d@x> a écrit :\n> old",
         "Thanks!\n\n-----Original Message-----\nFrom: Desk\nSent: Monday\n\nold",
         "Thanks!\n\nFrom: Desk <d@x>\nSent: Monday, December 1, 2026 10:00\nTo: Rita\n\nold",
