@@ -5,6 +5,13 @@ being imported by them (DESIGN: dependencies point one way).
   template is included on the desk and portal ticket pages (e.g. SLA bars).
 - ``desk_queue``: a named queue of the agent desk, a callable ``(queryset) -> queryset``
   (e.g. "Breaching soon").
+- ``approval_action``: the verb that records a decision on an approval (a CAB vote, a
+  request's approval), called by the approve/reject links of approval emails
+  (``itsm.approvals``): ``@approval_action("changes.Approval")`` on
+  ``func(approval, *, actor, decision, comment)``; pass ``approval=`` to ``notify``.
+- ``mail_reply``: the verb through which a reply by email becomes a public comment on a ticket
+  type (``mailgate``): ``mail_reply("changes.Change")(comment)`` with
+  ``comment(ticket, *, actor, body, attachments)``.
 """
 
 from collections.abc import Callable

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import get_connection
@@ -393,6 +394,10 @@ def _send_claimed(rows: list[Notification]) -> int:
                 continue
             try:
                 connection.send_messages([email])
+            except SoftTimeLimitExceeded as exc:  # the task's time is up: give the rest back
+                _retry_later(row, mail.Refusal(mail.TEMPORARY, True, "Time limit reached."))
+                _release(rows[index + 1 :], timedelta(0))
+                raise exc
             except Exception as exc:
                 refusal = mail.classify(exc)
                 log.warning("notification %s not mailed (%s): %s", row.pk, refusal.kind, exc)

@@ -236,3 +236,27 @@ class TestDelivery:
         assert sum(sent) == 12
         assert len(smtp.handler.received) == 12
         assert len(set(smtp.handler.ids())) == 12
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_task_out_of_time_gives_back_what_it_did_not_send(smtp, monkeypatch):
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    pks = write_rows(3)
+    real = notify.mark_sent
+    calls = []
+
+    def slow(row):
+        real(row)
+        calls.append(row.pk)
+        if len(calls) == 1:  # the time limit strikes during the second message
+            monkeypatch.setattr(
+                "django.core.mail.backends.smtp.EmailBackend.send_messages",
+                lambda self, messages: (_ for _ in ()).throw(SoftTimeLimitExceeded()),
+            )
+
+    monkeypatch.setattr(notify, "mark_sent", slow)
+    with pytest.raises(SoftTimeLimitExceeded):
+        notify.deliver(pks)
+    assert states(pks) == ["sent", "pending", "pending"]
+    assert Notification.objects.get(pk=pks[2]).email_attempts == 0
