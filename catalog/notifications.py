@@ -78,6 +78,7 @@ def approval_requested(approval, *, actor) -> None:
         ),
         params={"requester": str(request.requester), "person": str(request.requested_for)},
         actor=actor,
+        approval=approval,  # approve/reject links in the email
     )
 
 

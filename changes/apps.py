@@ -12,3 +12,4 @@ class ChangesConfig(AppConfig):
         from .approvals import waiting_count
 
         nav_badge("changes:home", waiting_count, label=_("approvals waiting for your vote"))
+        from . import mail  # noqa: F401  (registers the email approval and reply verbs)

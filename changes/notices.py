@@ -15,7 +15,9 @@ from .workflow import State
 Kind = Notification.Kind
 
 
-def approvals_requested(change: Change, recipients, *, actor) -> None:
+def approvals_requested(change: Change, recipients, *, actor, approval=None) -> None:
+    """Each approver is asked for their vote; ``approval`` (one, or one per approver id) puts
+    approve/reject links in their email."""
     notify(
         recipients,
         kind=Kind.APPROVAL_REQUESTED,
@@ -32,6 +34,7 @@ def approvals_requested(change: Change, recipients, *, actor) -> None:
             "end": f"{timezone.localtime(change.planned_end):%Y-%m-%d %H:%M}",
         },
         actor=actor,
+        approval=approval,
     )
 
 

@@ -243,20 +243,22 @@ def _refuse_blackouts(change: Change, found) -> None:
 def _request_approvals(change: Change, *, actor) -> None:
     round_ = change.approval_round
     if change.is_emergency:
-        Approval.objects.create(change=change, round=round_, approver=None)
+        ecab = Approval.objects.create(change=change, round=round_, approver=None)
         recipients, who = list(users_with_role(CHANGE_MANAGER)), "ECAB"
+        links = ecab  # any change manager answers the one approval
     elif change.type == Type.NORMAL:
         recipients = list(approvals.approvers(change))
         if not recipients:
             raise ValidationError({"cab": [_("This CAB has no member who may vote.")]})
-        Approval.objects.bulk_create(
+        created = Approval.objects.bulk_create(
             Approval(change=change, round=round_, approver=user) for user in recipients
         )
         who = [user.pk for user in recipients]
+        links = {approval.approver_id: approval for approval in created}
     else:
         return
     kernel.record_events(change, {"approvals": (None, who)}, actor=actor)
-    notices.approvals_requested(change, recipients, actor=actor)
+    notices.approvals_requested(change, recipients, actor=actor, approval=links)
 
 
 def _void_pending(change: Change) -> None:

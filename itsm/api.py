@@ -7,13 +7,14 @@ from dataclasses import dataclass
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
-from django.urls import reverse
-from drf_spectacular.utils import extend_schema
+from django.urls import path, reverse
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, routers, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
+from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from . import notify
@@ -353,6 +354,9 @@ class TicketViewSet(
 
 
 class NotificationSerializer(serializers.ModelSerializer):
+    """SPEC §11: ``id, kind, ticket (number), message, created_at, read``; the subject and the
+    link (desk or portal page) come beside them."""
+
     read = serializers.BooleanField(read_only=True)
 
     class Meta:
@@ -362,17 +366,20 @@ class NotificationSerializer(serializers.ModelSerializer):
 
 
 class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
-    """The caller's own notifications, newest first; ``POST {id}/read/`` marks one read."""
+    """The caller's own notifications, newest first (``?unread=1``: unread only);
+    ``POST {id}/read/`` marks one read, ``POST read-all/`` every one."""
 
     serializer_class = NotificationSerializer
     filterset_fields = ["kind", "ticket"]
+    ordering_fields = ["created_at"]
+    ordering = ["-created_at", "-id"]
 
     queryset = Notification.objects.none()
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Notification.objects.none()
-        rows = Notification.objects.filter(recipient=self.request.user)
+        rows = Notification.objects.inbox(self.request.user)
         unread = self.request.query_params.get("unread")
         if unread in {"1", "true"}:
             rows = rows.filter(read_at__isnull=True)
@@ -385,11 +392,74 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         notify.mark_read(notification, actor=request.user)
         return Response(NotificationSerializer(notification).data)
 
-    @extend_schema(request=None, responses={200: None})
+    @extend_schema(
+        request=None,
+        responses={
+            200: inline_serializer("MarkedRead", fields={"marked": serializers.IntegerField()})
+        },
+    )
     @action(detail=False, methods=["post"], url_path="read-all")
     def read_all(self, request):
         return Response({"marked": notify.mark_all_read(actor=request.user)})
 
 
+class NotificationPreferenceSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=Notification.Kind.choices)
+    label = serializers.CharField(read_only=True)
+    email = serializers.BooleanField(required=False, help_text="Hear of it by email.")
+    in_app = serializers.BooleanField(
+        required=False, help_text="Hear of it in the notification centre."
+    )
+
+    def to_internal_value(self, data):
+        if hasattr(data, "keys"):
+            unknown = sorted(set(data) - {"kind", "email", "in_app"})
+            if unknown:
+                raise serializers.ValidationError(
+                    {name: ["There is no such field."] for name in unknown}
+                )
+        return super().to_internal_value(data)
+
+
+class NotificationPreferencesView(APIView):
+    """``users/me/notification-preferences/``: per kind of event, whether the caller hears of
+    it by email and/or in the app. PATCH (or PUT) a list of ``{"kind", "email"?, "in_app"?}``;
+    kinds left out keep their setting."""
+
+    @extend_schema(responses=NotificationPreferenceSerializer(many=True))
+    def get(self, request):
+        rows = notify.preferences_of(request.user)
+        return Response(NotificationPreferenceSerializer(rows, many=True).data)
+
+    @extend_schema(
+        request=NotificationPreferenceSerializer(many=True),
+        responses=NotificationPreferenceSerializer(many=True),
+    )
+    def patch(self, request):
+        body = NotificationPreferenceSerializer(data=request.data, many=True)
+        body.is_valid(raise_exception=True)
+        choices = {}
+        for item in body.validated_data:
+            values = {name: item[name] for name in ("email", "in_app") if name in item}
+            choices.setdefault(item["kind"], {}).update(values)
+        rows = notify.set_preferences(request.user, choices, actor=request.user)
+        return Response(NotificationPreferenceSerializer(rows, many=True).data)
+
+    @extend_schema(
+        request=NotificationPreferenceSerializer(many=True),
+        responses=NotificationPreferenceSerializer(many=True),
+    )
+    def put(self, request):
+        return self.patch(request)
+
+
 router = routers.SimpleRouter()
 router.register("notifications", NotificationViewSet, basename="notification")
+urlpatterns = [
+    *router.urls,
+    path(
+        "users/me/notification-preferences/",
+        NotificationPreferencesView.as_view(),
+        name="notification-preferences",
+    ),
+]

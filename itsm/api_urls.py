@@ -8,11 +8,11 @@ from incidents.api import router as incidents_router
 from problems.api import urlpatterns as problems_urls
 from sla.api import urlpatterns as sla_urls
 
-from .api import router as kernel_router
+from .api import urlpatterns as kernel_urls
 
 urlpatterns = [
     *accounts_urls,
-    *kernel_router.urls,
+    *kernel_urls,
     *incidents_router.urls,
     *changes_router.urls,
     *cmdb_router.urls,

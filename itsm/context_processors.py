@@ -52,3 +52,17 @@ def navigation(request):
             item["badge"], item["badge_label"] = count(user), badge_label
         items.append(item)
     return {"nav_items": items, "user_roles": sorted(user_roles(user))}
+
+
+def notifications(request):
+    """The bell's unread count, counted only if the page shows it (one COUNT at most)."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    from django.utils.functional import SimpleLazyObject
+
+    from .models import Notification
+
+    return {
+        "unread_notifications": SimpleLazyObject(lambda: Notification.objects.unread_count(user))
+    }

@@ -5,6 +5,13 @@ being imported by them (DESIGN: dependencies point one way).
   template is included on the desk and portal ticket pages (e.g. SLA bars).
 - ``desk_queue``: a named queue of the agent desk, a callable ``(queryset) -> queryset``
   (e.g. "Breaching soon").
+- ``approval_action``: the verb that records a decision on an approval (a CAB vote, a
+  request's approval), called by the approve/reject links of approval emails
+  (``itsm.approvals``): ``@approval_action("changes.Approval")`` on
+  ``func(approval, *, actor, decision, comment)``; pass ``approval=`` to ``notify``.
+- ``mail_reply``: the verb through which a reply by email becomes a public comment on a ticket
+  type (``mailgate``): ``mail_reply("changes.Change")(comment)`` with
+  ``comment(ticket, *, actor, body, attachments)``.
 """
 
 from collections.abc import Callable
@@ -53,3 +60,56 @@ def desk_queue(key: str, label, *, model: str, ordering: tuple[str, ...] = ()):
 
 def queues_for(model_label: str) -> list[Queue]:
     return [queue for queue in _queues.values() if queue.model == model_label]
+
+
+# --- Approvals by email and replies by email
+
+
+@dataclass(frozen=True)
+class ApprovalAction:
+    model: str  # "changes.approval"
+    decide: Callable  # (approval, *, actor, decision, comment) -> anything; raises to refuse
+    can_decide: Callable | None = None  # (approval, user) -> bool: may still decide (GET page)
+    describe: Callable | None = None  # (approval) -> str: what is being decided
+
+
+_approval_actions: dict[str, ApprovalAction] = {}
+
+
+def approval_action(model_label: str, *, can_decide=None, describe=None):
+    """Register the verb that records a decision on an approval of ``model_label`` (decorator
+    on ``func(approval, *, actor, decision, comment)``; ``decision`` is ``"approve"`` or
+    ``"reject"``). Approval links in emails call it as the approver: the verb holds the rule
+    (a decision already taken, an approver who lost the role: it raises, nothing changes)."""
+
+    def decorator(func: Callable) -> Callable:
+        label = model_label.lower()
+        _approval_actions[label] = ApprovalAction(
+            model=label, decide=func, can_decide=can_decide, describe=describe
+        )
+        return func
+
+    return decorator
+
+
+def approval_action_for(model_label: str) -> ApprovalAction | None:
+    return _approval_actions.get(model_label.lower())
+
+
+_mail_replies: dict[str, Callable] = {}
+
+
+def mail_reply(model_label: str):
+    """Register the verb through which a reply by email becomes a public comment on tickets
+    of ``model_label`` (decorator on ``func(ticket, *, actor, body, attachments)``, which
+    holds the rule: who may comment, in which states)."""
+
+    def decorator(func: Callable) -> Callable:
+        _mail_replies[model_label.lower()] = func
+        return func
+
+    return decorator
+
+
+def mail_replies() -> dict[str, Callable]:
+    return dict(_mail_replies)

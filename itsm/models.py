@@ -301,12 +301,25 @@ def visible_attachments(ticket, user):
 # --- Notifications
 
 
+class NotificationQuerySet(models.QuerySet):
+    def inbox(self, user):
+        """What ``user`` sees in the notification centre (rows kept for email only are not)."""
+        return self.filter(recipient=user, in_app=True)
+
+    def unread_count(self, user) -> int:
+        """The bell's number: one COUNT through the partial index on unread rows."""
+        return self.filter(recipient=user, in_app=True, read_at__isnull=True).count()
+
+
 class Notification(models.Model):
     """An in-app notification, and the outbox row of its email.
 
     The row is the truth: it is written in the transaction of the change that caused it and
     mailed by a Celery task after commit; rows the broker never received are mailed by the
-    periodic sweep.
+    periodic sweep. Delivery claims rows (``sending``, committed) before talking to the mail
+    server and marks each one ``sent`` in its own transaction as soon as the server took it; a
+    temporary refusal puts it back to ``pending`` with ``next_attempt_at`` later, a permanent
+    one leaves it ``failed`` with the server's answer in ``last_error``.
     """
 
     class Kind(models.TextChoices):
@@ -320,6 +333,7 @@ class Notification(models.Model):
 
     class Email(models.TextChoices):
         PENDING = "pending", _("Pending")
+        SENDING = "sending", _("Sending")
         SENT = "sent", _("Sent")
         FAILED = "failed", _("Failed")
         SKIPPED = "skipped", _("Skipped")
@@ -335,25 +349,51 @@ class Notification(models.Model):
     url = models.CharField(_("link"), max_length=255, blank=True)
     subject = models.CharField(_("subject"), max_length=255)
     message = models.TextField(_("message"))
+    # The caller's parameters as text in the recipient's language (title, author, body...):
+    # what the email template of the kind lays out.
+    params = models.JSONField(_("parameters"), default=dict, blank=True)
+    # About an internal note: mailed only while the recipient is still staff.
+    internal = models.BooleanField(_("internal"), default=False)
+    # ``app_label.model:pk`` of an approval the recipient decides (links in the email).
+    approval = models.CharField(_("approval"), max_length=100, blank=True)
+    in_app = models.BooleanField(_("in the notification centre"), default=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
     read_at = models.DateTimeField(_("read"), null=True, blank=True)
     email_state = models.CharField(
         _("email"), max_length=16, choices=Email.choices, default=Email.PENDING
     )
-    email_attempts = models.PositiveSmallIntegerField(default=0)
-    emailed_at = models.DateTimeField(null=True, blank=True)
-    last_error = models.TextField(blank=True)
+    email_attempts = models.PositiveSmallIntegerField(_("email attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    claimed_at = models.DateTimeField(_("claimed"), null=True, blank=True)
+    emailed_at = models.DateTimeField(_("emailed"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+
+    objects = NotificationQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("notification")
         verbose_name_plural = _("notifications")
         ordering = ["-created_at", "-id"]
         indexes = [
-            models.Index(fields=["recipient", "-created_at"], name="notif_recipient_idx"),
             models.Index(
-                fields=["created_at"],
-                name="notif_pending_idx",
+                fields=["recipient", "-created_at", "-id"],
+                name="notif_inbox_idx",
+                condition=Q(in_app=True),
+            ),
+            models.Index(
+                fields=["recipient"],
+                name="notif_unread_idx",
+                condition=Q(in_app=True, read_at__isnull=True),
+            ),
+            models.Index(
+                fields=["next_attempt_at", "id"],
+                name="notif_due_idx",
                 condition=Q(email_state="pending"),
+            ),
+            models.Index(
+                fields=["claimed_at"],
+                name="notif_claimed_idx",
+                condition=Q(email_state="sending"),
             ),
         ]
 
@@ -363,3 +403,56 @@ class Notification(models.Model):
     @property
     def read(self) -> bool:
         return self.read_at is not None
+
+
+class NotificationPreference(models.Model):
+    """How one person wants to hear of one kind of event: by email, in the app, both or not
+    at all. No row means both (the default)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="notification_preferences",
+    )
+    kind = models.CharField(_("kind"), max_length=32, choices=Notification.Kind.choices)
+    email = models.BooleanField(_("by email"), default=True)
+    in_app = models.BooleanField(_("in the app"), default=True)
+
+    class Meta:
+        verbose_name = _("notification preference")
+        verbose_name_plural = _("notification preferences")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "kind"], name="notif_pref_user_kind_uniq")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.kind}"
+
+
+# --- Approvals by email
+
+
+class ApprovalLinkUse(models.Model):
+    """An approval link that was followed: one per approval and approver, so a link works
+    once (and its sibling, the other decision, no more after it)."""
+
+    approval = models.CharField(_("approval"), max_length=100)  # app_label.model:pk
+    approver = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("approver"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    decision = models.CharField(_("decision"), max_length=16)
+    used_at = models.DateTimeField(_("used"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("approval link used")
+        verbose_name_plural = _("approval links used")
+        constraints = [
+            models.UniqueConstraint(fields=["approval", "approver"], name="approval_link_once_uniq")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.approval} {self.decision}"

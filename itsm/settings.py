@@ -103,6 +103,7 @@ INSTALLED_APPS = [
     "sla",
     "portal",
     "reports",
+    "mailgate",
 ]
 
 MIDDLEWARE = [
@@ -134,6 +135,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "itsm.context_processors.navigation",
+                "itsm.context_processors.notifications",
             ],
         },
     },
@@ -280,6 +282,19 @@ def email_settings(url: str) -> dict:
 globals().update(email_settings(env_str("EMAIL_URL", f"file://{VAR_DIR / 'mail'}")))
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Service Desk <servicedesk@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The right-hand side of our Message-IDs (default: the domain of DEFAULT_FROM_EMAIL).
+EMAIL_DOMAIN = env_str("EMAIL_DOMAIN")
+# Where replies go when it is not the sender address (the mailbox the gateway reads).
+EMAIL_REPLY_TO = env_str("EMAIL_REPLY_TO")
+# Mail sent back to us becomes comments (an MTA pipe or IMAP_URL feeds ingest_email): the
+# emails then say "reply to this email" and carry the line replies are cut at.
+EMAIL_REPLIES = env_bool("EMAIL_REPLIES", default=bool(env_str("IMAP_URL")))
+# Delivery: a temporary refusal waits 1, 2, 4... minutes (at most an hour) before the next
+# attempt; a row left "sending" by a worker that died is due again after the lease.
+NOTIFICATION_RETRY_SECONDS = env_int("NOTIFICATION_RETRY_SECONDS", 60)
+NOTIFICATION_LEASE_SECONDS = env_int("NOTIFICATION_LEASE_SECONDS", 600)
+# Approval links in emails work once, for this many seconds.
+APPROVAL_LINK_MAX_AGE = env_int("APPROVAL_LINK_MAX_AGE", 7 * 24 * 3600)
 
 # --- Celery -----------------------------------------------------------------------------------
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL or "filesystem://")
@@ -325,6 +340,24 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env_int("INCIDENT_AUTO_CLOSE_CHECK_SECONDS", 3600),
     },
 }
+
+# --- Inbound mail (the mail gateway: manage.py ingest_email, the IMAP poll) -----------------
+# Mail from an address no account has: "reject" (a reply says why) or "create" (an end-user
+# account without a usable password, and the incident).
+INBOUND_UNKNOWN_SENDERS = env_str("INBOUND_UNKNOWN_SENDERS", "reject")
+if INBOUND_UNKNOWN_SENDERS not in ("reject", "create"):
+    raise ImproperlyConfigured("INBOUND_UNKNOWN_SENDERS must be reject or create.")
+# Other addresses of ours (aliases of the desk's mailbox): mail from them is a loop.
+INBOUND_ADDRESSES = env_list("INBOUND_ADDRESSES")
+# imaps://user:password@host[:993]/Folder (or imap://...?starttls=1): polled by beat.
+IMAP_URL = env_secret("IMAP_URL")
+IMAP_POLL_SECONDS = env_int("IMAP_POLL_SECONDS", 60)
+if IMAP_URL:
+    CELERY_BEAT_SCHEDULE["poll-imap"] = {
+        "task": "mailgate.tasks.poll_imap",
+        "schedule": IMAP_POLL_SECONDS,
+        "options": {"expires": max(IMAP_POLL_SECONDS, 5)},
+    }
 
 # --- Sign-in protection -----------------------------------------------------------------------
 # Reverse proxies in front of the web process (nginx: 1): who the caller is comes from the
@@ -377,7 +410,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"LevelEnum": "incidents.workflow.Level"},
+    "ENUM_NAME_OVERRIDES": {
+        "LevelEnum": "incidents.workflow.Level",
+        "NotificationKindEnum": "itsm.models.Notification.Kind",
+    },
 }
 
 # --- Product settings ---------------------------------------------------------------------------

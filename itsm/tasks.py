@@ -3,8 +3,11 @@ from celery import shared_task
 from . import notify
 
 
-@shared_task(autoretry_for=(Exception,), retry_backoff=True, max_retries=5)
+@shared_task
 def deliver_notifications(ids: list[int]) -> int:
+    """Mail the rows ``notify`` just wrote. Each row carries its own retry schedule
+    (``next_attempt_at``), which the sweep follows: the task itself is never retried, so a
+    redelivered task finds the rows already claimed or sent and does nothing."""
     return notify.deliver(ids)
 
 

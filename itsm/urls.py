@@ -5,6 +5,14 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from . import views
 from .api_urls import urlpatterns as api_urlpatterns
 
+notification_urls = [
+    path("", views.notification_list, name="list"),
+    path("<int:pk>/read/", views.notification_read, name="read"),
+    path("read-all/", views.notification_read_all, name="read_all"),
+    path("preferences/", views.notification_preferences, name="preferences"),
+]
+approval_urls = [path("<str:token>/", views.approval_link, name="link")]
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("health/", views.health, name="health"),
@@ -16,6 +24,8 @@ urlpatterns = [
     path("changes/", include("changes.urls")),
     path("cmdb/", include("cmdb.urls")),
     path("sla/", include("sla.urls")),
+    path("notifications/", include((notification_urls, "notifications"))),
+    path("approvals/", include((approval_urls, "approvals"))),
     path("api/v1/", include((api_urlpatterns, "api"))),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path(

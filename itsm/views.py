@@ -1,14 +1,27 @@
 import logging
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.http import JsonResponse
-from django.shortcuts import redirect
-from django.urls import NoReverseMatch
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_safe
+from django.views.decorators.http import (
+    require_GET,
+    require_http_methods,
+    require_POST,
+    require_safe,
+)
 
+from . import approvals, notify
 from .celery import app as celery_app
+from .models import Notification
+from .pagination import paginate
 from .permissions import (
     AGENT,
     CAB_MEMBER,
@@ -90,3 +103,156 @@ def health(request):
         },
         status=200 if database else 503,
     )
+
+
+# --- The notification centre
+
+NOTIFICATIONS_PAGE = 30
+KIND_ICONS = {
+    "created": "bi-plus-circle",
+    "assigned": "bi-person-check",
+    "comment": "bi-chat-left-text",
+    "state": "bi-arrow-left-right",
+    "approval_requested": "bi-check2-square",
+    "sla_warning": "bi-hourglass-split",
+    "sla_breach": "bi-alarm",
+}
+KIND_HELP = {
+    "created": gettext_lazy("A ticket you reported was logged (with its number)."),
+    "assigned": gettext_lazy("A ticket was assigned to you or to your team."),
+    "comment": gettext_lazy("Someone replied on a ticket you follow."),
+    "state": gettext_lazy("A ticket you follow changed state (resolved, on hold...)."),
+    "approval_requested": gettext_lazy("Your approval is needed."),
+    "sla_warning": gettext_lazy("A ticket you work on is close to its SLA target."),
+    "sla_breach": gettext_lazy("A ticket you work on missed its SLA target."),
+}
+
+
+def _next_url(request, default: str) -> str:
+    target = request.POST.get("next") or default
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return default
+    return target
+
+
+@require_safe
+@login_required
+def notification_list(request):
+    """The signed-in person's notifications, newest first, all or unread only."""
+    unread = request.GET.get("unread") == "1"
+    rows = Notification.objects.inbox(request.user)
+    if unread:
+        rows = rows.filter(read_at__isnull=True)
+    page = paginate(
+        rows.only(
+            "id",
+            "kind",
+            "ticket",
+            "url",
+            "subject",
+            "message",
+            "created_at",
+            "read_at",
+            "email_state",
+            "recipient_id",
+        ),
+        ["-created_at", "-id"],
+        cursor=request.GET.get("cursor"),
+        size=NOTIFICATIONS_PAGE,
+    )
+    for row in page.rows:
+        row.icon = KIND_ICONS.get(row.kind, "bi-bell")
+    return render(
+        request,
+        "itsm/notification_list.html",
+        {"page": page, "notifications": page.rows, "unread_only": unread},
+    )
+
+
+@login_required
+@require_POST
+def notification_read(request, pk):
+    """Mark one notification read, then follow it (``next``: its ticket) or come back."""
+    notification = get_object_or_404(Notification.objects.inbox(request.user), pk=pk)
+    notify.mark_read(notification, actor=request.user)
+    if request.headers.get("HX-Request") and "open" not in request.POST:
+        return render(
+            request,
+            "itsm/_notification_row.html",
+            {"notification": notification, "icon": KIND_ICONS.get(notification.kind)},
+        )
+    default = notification.url if "open" in request.POST and notification.url else None
+    return redirect(_next_url(request, default or reverse("notifications:list")))
+
+
+@login_required
+@require_POST
+def notification_read_all(request):
+    marked = notify.mark_all_read(actor=request.user)
+    messages.success(
+        request,
+        ngettext(
+            "%(count)d notification marked read.", "%(count)d notifications marked read.", marked
+        )
+        % {"count": marked},
+    )
+    return redirect(_next_url(request, reverse("notifications:list")))
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def notification_preferences(request):
+    """Per kind of event: in the app, by email, both or neither."""
+    if request.method == "POST":
+        choices = {
+            kind: {
+                "email": f"{kind}-email" in request.POST,
+                "in_app": f"{kind}-in_app" in request.POST,
+            }
+            for kind in notify.KINDS
+        }
+        notify.set_preferences(request.user, choices, actor=request.user)
+        messages.success(request, _("Your notification preferences are saved."))
+        return redirect("notifications:preferences")
+    rows = notify.preferences_of(request.user)
+    for item in rows:
+        item["help"] = KIND_HELP.get(item["kind"], "")
+        item["icon"] = KIND_ICONS.get(item["kind"], "bi-bell")
+    return render(
+        request,
+        "itsm/notification_preferences.html",
+        {"preferences": rows, "has_email": bool(request.user.email)},
+    )
+
+
+# --- Approval links from emails
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def approval_link(request, token):
+    """GET: what the link will do, and a button to confirm; POST: do it, once. No sign-in
+    needed: the signed link names the approver."""
+    try:
+        link = approvals.read(token)
+        approvals.check(link)
+        if request.method == "POST":
+            comment = request.POST.get("comment", "").strip()
+            try:
+                approvals.decide(token, comment=comment)
+            except ValidationError as exc:
+                return render(
+                    request,
+                    "itsm/approval_link.html",
+                    {"link": link, "errors": exc.messages, "comment": comment},
+                    status=400,
+                )
+            return render(request, "itsm/approval_link.html", {"link": link, "done": True})
+    except approvals.LinkRefused as refused:
+        return render(
+            request, "itsm/approval_link.html", {"refused": refused}, status=refused.status
+        )
+    other = request.user.is_authenticated and request.user.pk != link.approver.pk
+    return render(request, "itsm/approval_link.html", {"link": link, "other_user": other})

@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from itsm.models import Notification
-from itsm.notify import notify
+from itsm.notify import batched, notify
 from itsm.permissions import MANAGER, users_with_role
 
 from . import engine
@@ -60,7 +60,8 @@ def claim_batch(now: datetime, *, batch: int | None = None) -> int:
     """Claim and process up to ``batch`` due timers in one transaction; return how many.
 
     Per batch: one claim, one ticket fetch, one escalation insert, one timer update, one event
-    insert — plus one notification insert per escalation that notifies someone."""
+    insert — plus, when escalations notify someone, one notification insert (with the
+    recipients' roles and preferences, two reads) and one mail task for the whole batch."""
     now = floor_second(now)
     with transaction.atomic():
         timers = list(
@@ -75,13 +76,14 @@ def claim_batch(now: datetime, *, batch: int | None = None) -> int:
             due = [(timer, _check(timer, now, context)) for timer in timers]
             plans = [_plan(timer, *level, context) for timer, level in due if level]
             claimed = _claim(plans)
-            for plan in plans:
-                timer, level = plan["timer"], plan["level"]
-                if (timer.pk, level) in claimed:
-                    _notify(plan)
-                    kind = EventKind.BREACH if level >= BREACH else EventKind.WARNING
-                    context.event(timer, now, kind, level=level, notified=len(plan["people"]))
-                timer.notified_level = level
+            with batched():  # one INSERT and one mail task for the batch's notifications
+                for plan in plans:
+                    timer, level = plan["timer"], plan["level"]
+                    if (timer.pk, level) in claimed:
+                        _notify(plan)
+                        kind = EventKind.BREACH if level >= BREACH else EventKind.WARNING
+                        context.event(timer, now, kind, level=level, notified=len(plan["people"]))
+                    timer.notified_level = level
             for timer in timers:
                 _schedule(timer, now)
             _write_timers(timers)

@@ -21,6 +21,8 @@ ROOT = Path(__file__).resolve().parents[2]
 SERVICE_MODULES = {
     "itsm/notify.py": "the notification outbox: rows written in the caller's transaction, "
     "then delivery marks",
+    "itsm/approvals.py": "approval links: the record that a link was used, in the "
+    "transaction of the app's own approval verb",
     "itsm/models.py": "the per-type number counter (SQLite) and the append-only trail's guards",
     "sla/config.py": "the SLA engine's configuration verbs (calendars, policies)",
     "sla/scanner.py": "the SLA scanner: timers, escalations and their events",

@@ -1,7 +1,7 @@
 """Every route of the project has a row in some app's permission matrix (SPEC §1: deny by
 default is only true of what is tested).
 
-The tables live in ``tests/<app>/test_permissions.py``; this test reads them all and fails
+The tables live in ``tests/<app>/test_permissions*.py``; this test reads them all and fails
 for any route, or any method of a route, that no table covers: a new endpoint without a row
 fails here before anyone ships it.
 """
@@ -31,8 +31,8 @@ EXEMPT = (
 
 def matrices() -> list[type[PermissionMatrix]]:
     found = []
-    for path in sorted(TESTS.glob("*/test_permissions.py")):
-        module = importlib.import_module(f"tests.{path.parent.name}.test_permissions")
+    for path in sorted(TESTS.glob("*/test_permissions*.py")):
+        module = importlib.import_module(f"tests.{path.parent.name}.{path.stem}")
         found.extend(
             value
             for value in vars(module).values()

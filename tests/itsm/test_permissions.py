@@ -26,7 +26,14 @@ def ritas_notification(scene):
 
 
 class TestKernelPermissions(PermissionMatrix):
-    owns = ("home", "health", "api-schema", "api-docs", "api:notification-")
+    owns = (
+        "home",
+        "health",
+        "api-schema",
+        "api-docs",
+        "api:notification-list",
+        "api:notification-read",  # and -read-all
+    )
 
     def scene(self):
         rita = make_persona("rita")
