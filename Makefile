@@ -70,16 +70,20 @@ check-deploy: install
 	  ALLOWED_HOSTS=desk.example.com DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
 	  $(PY) manage.py check --deploy --fail-level WARNING
 
-# The benchmark fills its own database (a million incidents by default: BENCH_ARGS="--rows N").
+# The benchmark fills its own database (SIZE incidents, a million by default), serves it with
+# gunicorn as production does and loads it with wrk; results in bench/results.json and .md.
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/itsm_bench
+SIZE ?= 1000000
+BENCH_DURATION ?= 10
+BENCH_ENV = DEBUG=0 SECRET_KEY=bench-only-not-secret ALLOWED_HOSTS=localhost SECURE_SSL_REDIRECT=0 \
+  DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)}
 bench: install
+	@command -v wrk >/dev/null || { \
+	  echo "Installing wrk with apt-get (log: $(SETUP_LOG))"; \
+	  $(LOGGED) $(AS_ROOT) sh -c 'apt-get update -qq && apt-get install -y -qq wrk'; }
 	@DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} bin/services
-	DEBUG=0 SECRET_KEY=bench-only-not-secret ALLOWED_HOSTS=localhost SECURE_SSL_REDIRECT=0 \
-	  $(PY) manage.py collectstatic --noinput -v 0
-	DEBUG=0 SECRET_KEY=bench-only-not-secret ALLOWED_HOSTS=localhost SECURE_SSL_REDIRECT=0 \
-	  DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
-	  $(PY) -m bench incidents $(BENCH_ARGS)
-	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) -m bench cmdb
+	$(BENCH_ENV) $(PY) manage.py collectstatic --noinput -v 0
+	$(BENCH_ENV) $(PY) -m bench load --size $(SIZE) --duration $(BENCH_DURATION) $(BENCH_ARGS)
 
 # Stops the test servers bin/services started under var/services/, then deletes var/.
 clean:

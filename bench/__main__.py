@@ -1,8 +1,11 @@
 """``make bench``: the speed targets, measured on a large data set (PostgreSQL only).
 
+    python -m bench load [--size N] [--duration S] [--only NAME,NAME] [--no-scanner]
     python -m bench [incidents|cmdb|problems|changes] [--rows N]
 
-Results are printed as a table (milliseconds, p50/p95 over repeated requests).
+``load`` (what ``make bench`` runs) loads the desk over HTTP with wrk and writes
+``bench/results.json``; the others time one page or query at a time, in process and over HTTP,
+and print a table (milliseconds, p50/p95 over repeated requests).
 """
 
 import argparse
@@ -18,14 +21,25 @@ def main(argv=None) -> int:
         "scenario",
         nargs="?",
         default="incidents",
-        choices=["incidents", "cmdb", "problems", "changes"],
+        choices=["load", "incidents", "cmdb", "problems", "changes"],
     )
     parser.add_argument("--rows", type=int, default=None)
+    parser.add_argument("--size", type=int, default=1_000_000, help="incidents (load)")
+    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run (load)")
+    parser.add_argument("--only", default="", help="comma-separated scenario names (load)")
+    parser.add_argument("--no-scanner", action="store_true", help="skip the scanner (load)")
     parser.add_argument("--repeat", type=int, default=40)
     args = parser.parse_args(argv)
     import django
 
     django.setup()
+    if args.scenario == "load":
+        from bench import load
+
+        only = {name.strip() for name in args.only.split(",") if name.strip()}
+        return load.run(
+            size=args.size, duration=args.duration, only=only, scanner=not args.no_scanner
+        )
     if args.scenario == "incidents":
         from bench import incidents
 
