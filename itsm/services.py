@@ -59,9 +59,12 @@ def record_events(owner, changes: Changes, *, actor, internal: bool = False) -> 
     )
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def create_ticket(model: type[TicketBase], *, actor, **fields) -> TicketBase:
-    """Create a ticket with the next number of its type in its workflow's initial state."""
+    """Create a ticket with the next number of its type in its workflow's initial state.
+
+    Called inside the process app's verb (its transaction): no savepoint of its own, since any
+    failure here fails the verb."""
     fields.setdefault("state", model.workflow.initial)
     fields = {name: normalize_text(value) for name, value in fields.items()}
     watchers = fields.pop("watchers", ())
@@ -283,10 +286,17 @@ def add_attachment(ticket: TicketBase, *, actor, upload, internal: bool = False)
     return attachment
 
 
-@transaction.atomic
 def add_attachments(ticket: TicketBase, *, actor, uploads, internal: bool = False) -> list:
     """Store several uploads on ``ticket``, all or none: if one is refused, the files already
     written are removed with the rows the transaction rolls back."""
+    uploads = list(uploads)
+    if not uploads:
+        return []
+    with transaction.atomic():
+        return _add_all(ticket, actor=actor, uploads=uploads, internal=internal)
+
+
+def _add_all(ticket: TicketBase, *, actor, uploads, internal: bool) -> list:
     stored = []
     try:
         for upload in uploads:

@@ -12,4 +12,4 @@ from . import services
 @receiver(ticket_changed, sender=Incident, dispatch_uid="problems.cluster_incident")
 def on_incident_changed(sender, ticket, changes=None, created=False, **kwargs):
     if created or "title" in (changes or {}):
-        services.cluster_incident(ticket)
+        services.cluster_incident(ticket, created=created)

@@ -326,15 +326,20 @@ def unwatch(problem: Problem, *, actor) -> None:
 # --- Title clusters (derived data behind the candidates) ---------------------------------------
 
 
-def cluster_incident(incident: Incident) -> None:
-    """File the incident in the cluster of incidents whose titles read like its own."""
+def cluster_incident(incident: Incident, *, created: bool = False) -> None:
+    """File the incident in the cluster of incidents whose titles read like its own
+    (``created``: it was inserted in this transaction, so it is in no cluster yet)."""
     key = clusters.normalise(incident.title)
     if not key:
-        ClusteredIncident.objects.filter(incident_id=incident.pk).delete()
+        if not created:
+            ClusteredIncident.objects.filter(incident_id=incident.pk).delete()
         return
     cluster_id = clusters.best_cluster_id(key)
     if cluster_id is None:
         cluster_id = TitleCluster.objects.create(key=key, label=incident.title[:200]).pk
+    if created:
+        ClusteredIncident.objects.create(incident_id=incident.pk, cluster_id=cluster_id)
+        return
     ClusteredIncident.objects.update_or_create(
         incident_id=incident.pk, defaults={"cluster_id": cluster_id}
     )

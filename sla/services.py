@@ -308,7 +308,7 @@ def _locked_timers(ticket) -> list[Timer]:
     )
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def attach(
     ticket,
     *,
@@ -316,6 +316,7 @@ def attach(
     actor=None,
     replay: bool = True,
     notify_past: bool = True,
+    fresh: bool = False,
 ) -> list[Timer]:
     """Create the ticket's response and resolution timers, started at ``at`` (default: when
     the ticket was created), under the policy that matches it now.
@@ -325,13 +326,18 @@ def attach(
     had. With ``notify_past=False`` levels already crossed are marked handled (no escalation
     storm when loading history). Returns the timers, or ``[]`` when no policy matches, the
     ticket was already solved or canceled at ``at``, or it has timers already.
+
+    ``fresh``: the ticket was inserted in this transaction (no one else sees it yet, it has no
+    timers), so neither its lock nor the check for existing timers is needed. No savepoint of
+    its own: it runs inside the ticket's write, whose failure it must fail.
     """
     kind = kind_of(ticket)
-    # the ticket's row lock serializes attaching with the ticket's own changes (the kernel
-    # takes it first) and with a concurrent repair
-    type(ticket).objects.select_for_update().filter(pk=ticket.pk).values_list("pk").first()
-    if Timer.objects.filter(**{kind.timer_field: ticket}).exists():
-        return []
+    if not fresh:
+        # the ticket's row lock serializes attaching with the ticket's own changes (the kernel
+        # takes it first) and with a concurrent repair
+        type(ticket).objects.select_for_update().filter(pk=ticket.pk).values_list("pk").first()
+        if Timer.objects.filter(**{kind.timer_field: ticket}).exists():
+            return []
     policy = select_policy(ticket)
     if policy is None:
         return []
@@ -372,7 +378,7 @@ def attach(
         if not notify_past:
             timer.notified_level, _crossed = engine.reached(clock_of(timer), now)
         _settle(timer, now, log_)
-        timer.save(force_insert=True)
+    Timer.objects.bulk_create(timers)  # one INSERT; PostgreSQL returns their ids
     log_.write()
     _kick_if_due(timers, now)
     return timers
@@ -417,12 +423,13 @@ def _agent_replies(ticket, comment_ids) -> set:
     return {c.pk for c in comments if is_staff_member(c.author)}
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def ticket_changed(ticket, *, changes: dict, created: bool, actor=None, at=None) -> list[Timer]:
-    """Follow one ticket change (the kernel's ``ticket_changed`` signal)."""
+    """Follow one ticket change (the kernel's ``ticket_changed`` signal, sent inside the
+    ticket's write: no savepoint of its own)."""
     kind = kind_of(ticket)
     if created:
-        return attach(ticket, at=at or ticket.created_at, actor=actor, replay=False)
+        return attach(ticket, at=at or ticket.created_at, actor=actor, replay=False, fresh=True)
     at = _instant(at or getattr(ticket, "updated_at", None))
     timers = _locked_timers(ticket)
     if not timers:
