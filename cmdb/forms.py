@@ -203,3 +203,20 @@ class CIPickerField(TypeAheadField):
 
     def find_exact(self, text: str) -> CI | None:
         return find_ci(text)
+
+
+class ServicePickerField(CIPickerField):
+    """A business service chosen by typing: an estate has hundreds of them, and a ``<select>``
+    of all of them was most of a ticket page's cost (its rows and its options)."""
+
+    not_found = _("Pick a business service from the list.")
+
+    def __init__(self, *, lookup_url: str, datalist: str = "service-options", **kwargs):
+        super().__init__(lookup_url=lookup_url, datalist=datalist, **kwargs)
+
+    def candidates(self):
+        return CI.objects.services().select_related("ci_class")
+
+    def find_exact(self, text: str) -> CI | None:
+        matches = list(self.candidates().filter(name__iexact=text)[:2])
+        return matches[0] if len(matches) == 1 else None

@@ -306,10 +306,14 @@ def relationship_delete(request, pk, relationship_id):
 def ci_lookup(request):
     """``<option>``s for a CI type-ahead box (``other`` on the relationship form, ``ci`` on
     ticket forms), through htmx."""
-    term = (request.GET.get("other") or request.GET.get("ci") or "").strip()
+    term = (
+        request.GET.get("other") or request.GET.get("ci") or request.GET.get("service") or ""
+    ).strip()
     cis = CI.objects.none()
     if len(term) >= 2:
         cis = CI.objects.filter(name__icontains=term)
+        if request.GET.get("service"):
+            cis = cis.services()
         exclude = request.GET.get("exclude", "")
         if exclude.isdigit():
             cis = cis.exclude(pk=int(exclude))

@@ -5,8 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.forms import PersonPickerField
 from accounts.models import Team, User
 from changes.forms import ChangePickerField
-from cmdb.forms import CIPickerField
-from cmdb.models import CI
+from cmdb.forms import CIPickerField, ServicePickerField
 from itsm.forms import AttachmentsField, Select, load_choices
 from itsm.permissions import ASSIGNABLE_ROLES, users_with_role
 
@@ -18,6 +17,12 @@ class IncidentForm(forms.ModelForm):
     """The fields an agent edits on the desk (state moves have their own forms)."""
 
     version = forms.IntegerField(widget=forms.HiddenInput)
+    service = ServicePickerField(
+        label=_("Service"),
+        required=False,
+        lookup_url=reverse_lazy("cmdb:ci_lookup"),
+        help_text=_("Type a service's name and pick it."),
+    )
     ci = CIPickerField(
         label=_("Configuration item"),
         required=False,
@@ -49,7 +54,6 @@ class IncidentForm(forms.ModelForm):
         widgets = {
             "description": forms.Textarea(attrs={"rows": 5}),
             **dict.fromkeys(["impact", "urgency", "assignment_group", "assignee"], Select),
-            "service": Select,
         }
 
     def __init__(self, *args, **kwargs):
@@ -58,8 +62,7 @@ class IncidentForm(forms.ModelForm):
             "first_name", "last_name"
         )
         self.fields["assignment_group"].queryset = Team.objects.order_by("name")
-        self.fields["service"].queryset = CI.objects.services().order_by("name")
-        load_choices(*(self.fields[name] for name in ("assignee", "assignment_group", "service")))
+        load_choices(*(self.fields[name] for name in ("assignee", "assignment_group")))
         if self.instance.pk:
             self.fields["version"].initial = self.instance.version
         for field in self.fields.values():

@@ -443,3 +443,63 @@ def test_a_real_edit_is_stored_with_one_kind_of_line_ending(db, client, alice, r
     incident.refresh_from_db()
     assert incident.description == "After\nwith two lines"
     assert incident.events.get(field="description").new == "After\nwith two lines"
+
+
+def test_the_service_is_picked_by_typing_and_the_page_does_not_list_every_service(
+    db, client, alice, django_assert_max_num_queries
+):
+    """An estate has hundreds of business services: the ticket page reads none of them (it
+    used to render a ``<select>`` of all), and the lookup offers services only."""
+    from cmdb.models import CI, CIClass
+
+    business, _ = CIClass.objects.get_or_create(
+        name="business_service", defaults={"label": "Business service"}
+    )
+    server, _ = CIClass.objects.get_or_create(name="server", defaults={"label": "Server"})
+    mail = CI.objects.create(name="Mail service", ci_class=business)
+    CI.objects.create(name="Mail relay", ci_class=server)
+    incident = make_incident()
+    client.force_login(alice)
+    page = reverse("incidents:incident_detail", args=[incident.number])
+    client.get(page)
+    with django_assert_max_num_queries(30) as few:
+        client.get(page)
+    CI.objects.bulk_create(CI(name=f"Service {n:03d}", ci_class=business) for n in range(300))
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        html = client.get(page).content.decode()
+    assert "Service 042" not in html
+    assert 'list="service-options"' in html
+
+    options = client.get(reverse("cmdb:ci_lookup"), {"service": "mail"}).content.decode()
+    assert f"Mail service · Business service · #{mail.pk}" in options
+    assert "Mail relay" not in options  # a server is no service
+
+    response = client.post(
+        reverse("incidents:incident_update", args=[incident.number]),
+        {
+            "title": incident.title,
+            "description": incident.description,
+            "impact": incident.impact,
+            "urgency": incident.urgency,
+            "service": f"Mail service · Business service · #{mail.pk}",
+            "version": incident.version,
+        },
+    )
+    assert response.status_code in (200, 302)
+    incident.refresh_from_db()
+    assert incident.service == mail
+
+    relay = CI.objects.get(name="Mail relay")
+    response = client.post(
+        reverse("incidents:incident_update", args=[incident.number]),
+        {
+            "title": incident.title,
+            "impact": incident.impact,
+            "urgency": incident.urgency,
+            "service": f"Mail relay · Server · #{relay.pk}",
+            "version": incident.version,
+        },
+    )
+    incident.refresh_from_db()
+    assert incident.service == mail  # refused: not a business service
+    assert "Pick a business service from the list." in response.content.decode()
