@@ -10,11 +10,14 @@ def test_an_administrator_sends_failed_emails_again(db, client, ada, rita):
     make_incident(requester=rita)
     row = Notification.objects.get(recipient=rita)
     Notification.objects.filter(pk=row.pk).update(
-        email_state="failed", email_attempts=8, last_error="554 refused"
+        email_state="failed", email_attempts=8, last_error="554 refused by mx.example.net"
     )
     client.force_login(ada)
     listing = client.get(reverse("admin:itsm_notification_changelist"), {"email_state": "failed"})
-    assert listing.status_code == 200 and "554" not in listing.content.decode()
+    # the list names the failed row, not the server's answer (a row's id may contain "554")
+    assert (
+        listing.status_code == 200 and "refused by mx.example.net" not in listing.content.decode()
+    )
     answer = client.post(
         reverse("admin:itsm_notification_changelist"),
         {"action": "retry", "_selected_action": [row.pk]},
