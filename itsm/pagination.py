@@ -190,3 +190,15 @@ class CursorPagination(pagination.BasePagination):
                 "schema": {"type": "integer"},
             },
         ]
+
+
+COUNT_CAP = 999
+
+
+def capped_count(queryset, cap: int | None = None) -> str:
+    """How many rows ``queryset`` has, read no further than ``cap`` + 1 of them: ``"999+"``
+    beyond. A tab's badge needs no exact figure, and an exact one costs a scan of every row
+    (a monitoring account that opened a million tickets made its portal list take a second)."""
+    cap = COUNT_CAP if cap is None else cap
+    found = queryset.order_by().values_list("pk", flat=True)[: cap + 1].count()
+    return f"{cap}+" if found > cap else str(found)

@@ -14,7 +14,7 @@ from datetime import datetime
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
@@ -36,7 +36,7 @@ from incidents.workflow import State
 from itsm.attachments import UploadRefused, UploadTooLarge, download_response
 from itsm.extensions import panels_for
 from itsm.markdown import render_markdown_many
-from itsm.pagination import paginate
+from itsm.pagination import capped_count, paginate
 from itsm.permissions import ReadView, get_visible_or_404, has_role, staff_user_ids
 from itsm.workflow import Conflict
 from problems import deflection
@@ -190,9 +190,7 @@ def ticket_list(request):
     tickets = _mine(request.user)
     if query:
         tickets = tickets.filter(Q(number__iexact=query) | Q(title__icontains=query))
-    counts = tickets.aggregate(
-        open=Count("pk", filter=TABS["open"]), closed=Count("pk", filter=TABS["closed"])
-    )
+    counts = {name: capped_count(tickets.filter(condition)) for name, condition in TABS.items()}
     rows = (
         tickets.filter(TABS[tab])
         .select_related("service")

@@ -693,3 +693,23 @@ def test_the_ticket_page_costs_the_same_queries_for_a_short_or_long_conversation
     with django_assert_max_num_queries(12):
         long = load()
     assert short == long
+
+
+def test_the_tab_counts_stop_counting_past_the_cap(client, rita, alice, monkeypatch):
+    """An account that opened a great many tickets (a monitoring feed) gets "999+" on its
+    tabs, read from at most a thousand rows, not a count of every ticket it ever opened."""
+    from itsm import pagination
+
+    monkeypatch.setattr(pagination, "COUNT_CAP", 3)
+    for n in range(5):
+        make_incident(requester=rita, title=f"Disk alert {n}")
+    for n in range(2):
+        services.cancel(make_incident(requester=rita, title=f"Gone {n}"), actor=alice)
+    client.force_login(rita)
+    html = client.get(reverse("portal:ticket_list")).content.decode()
+    assert '<span class="badge tab-count">3+</span>' in html  # 5 open
+    assert '<span class="badge tab-count">2</span>' in html  # 2 closed
+    with CaptureQueriesContext(connection) as captured:
+        client.get(reverse("portal:ticket_list"))
+    counting = [q["sql"] for q in captured.captured_queries if "COUNT(" in q["sql"].upper()]
+    assert counting and all("LIMIT 4" in sql for sql in counting if "incidents_incident" in sql)
