@@ -1,6 +1,9 @@
 """Response headers Django does not set itself (the CSP comes from django-csp)."""
 
 from django.conf import settings
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
 
 
 class PermissionsPolicyMiddleware:
@@ -14,3 +17,25 @@ class PermissionsPolicyMiddleware:
         if settings.PERMISSIONS_POLICY:
             response.headers.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
         return response
+
+
+NUL_REFUSED = _("A search or filter cannot contain a NUL character.")
+
+
+class RefuseNulQueryMiddleware:
+    """A NUL character in a query parameter (search, filter, ordering, cursor) is answered 400:
+    PostgreSQL cannot compare text with it, and no search means one. Form and JSON bodies are
+    checked field by field by their forms and serializers."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if "\x00" in request.META.get("QUERY_STRING", "") or any(
+            "\x00" in key or any("\x00" in value for value in values)
+            for key, values in request.GET.lists()
+        ):
+            if request.path.startswith("/api/"):
+                return JsonResponse({"detail": str(NUL_REFUSED)}, status=400)
+            return render(request, "400.html", {"reason": NUL_REFUSED}, status=400)
+        return self.get_response(request)
