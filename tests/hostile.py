@@ -63,9 +63,9 @@ class HostileDesk:
             f"/desk/incidents/{incident.number}/",
             f"/desk/incidents/{self.incidents[7].number}/",
             "/desk/incidents/new/",
-            "/problems/list/",
-            f"/problems/{problem.number}/",
             "/problems/",
+            f"/problems/{problem.number}/",
+            "/problems/candidates/",
             "/changes/list/",
             f"/changes/{change.number}/",
             "/changes/calendar/",
@@ -80,6 +80,7 @@ class HostileDesk:
             "/cmdb/services/",
             "/sla/",
             "/sla/policies/",
+            "/sla/calendars/",
             "/desk/requests/",
             f"/desk/requests/{request.number}/",
             "/desk/tasks/",
@@ -122,6 +123,7 @@ def build_hostile_desk(users) -> HostileDesk:
     from catalog import services as catalog
     from changes import services as changes
     from cmdb import services as cmdb
+    from cmdb.classes import ensure_default_classes
     from cmdb.models import CIClass
     from incidents import services as incidents
     from problems import services as problems
@@ -132,6 +134,7 @@ def build_hostile_desk(users) -> HostileDesk:
     changes.save_board(cab, actor=None, policy="all")
     built = HostileDesk()
     start = (timezone.now() + timedelta(days=2)).replace(minute=0, second=0, microsecond=0)
+    ensure_default_classes(CIClass)  # (a live-server test's flush removed the seeded ones)
     application = CIClass.objects.get(name="application")
     for n, payload in enumerate(CORPUS):
         ci = cmdb.create_ci(
