@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
 
@@ -38,4 +39,36 @@ class RefuseNulQueryMiddleware:
             if request.path.startswith("/api/"):
                 return JsonResponse({"detail": str(NUL_REFUSED)}, status=400)
             return render(request, "400.html", {"reason": NUL_REFUSED}, status=400)
+        return self.get_response(request)
+
+
+class RefuseLargeUploadMiddleware:
+    """A request body larger than ``UPLOAD_MAX_REQUEST_BYTES`` (its declared length) is answered
+    413 before any of it is read: no temporary file, no form. Each file is also checked against
+    ``ATTACHMENT_MAX_BYTES`` by the upload rules (itsm.attachments), which name the file."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > settings.UPLOAD_MAX_REQUEST_BYTES:
+            reason = _(
+                "This upload is %(size)s; at most %(limit)s can be sent at once, and each file "
+                "can be up to %(file_limit)s."
+            ) % {
+                "size": filesizeformat(length),
+                "limit": filesizeformat(settings.UPLOAD_MAX_REQUEST_BYTES),
+                "file_limit": filesizeformat(settings.ATTACHMENT_MAX_BYTES),
+            }
+            if request.path.startswith("/api/"):
+                response = JsonResponse({"file": [reason]}, status=413)
+            else:
+                response = render(request, "413.html", {"reason": reason}, status=413)
+            # the body was not read: the connection cannot carry another request
+            response["Connection"] = "close"
+            return response
         return self.get_response(request)
