@@ -127,11 +127,13 @@ def build_hostile_desk(users) -> HostileDesk:
     from cmdb.models import CIClass
     from incidents import services as incidents
     from problems import services as problems
+    from sla.demo import seed_demo as seed_sla
 
     enduser, agent = users["enduser"], users["agent"]
     desk = Team.objects.get(name="Service Desk")
     cab = Team.objects.get(name="CAB")
     changes.save_board(cab, actor=None, policy="all")
+    seed_sla()  # one policy per priority: tickets show their SLA timers
     built = HostileDesk()
     start = (timezone.now() + timedelta(days=2)).replace(minute=0, second=0, microsecond=0)
     ensure_default_classes(CIClass)  # (a live-server test's flush removed the seeded ones)

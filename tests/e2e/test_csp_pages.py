@@ -10,6 +10,7 @@ escaping would either run (``alert`` → a dialog) or be blocked by the policy (
 
 import pytest
 from django.db import transaction
+from playwright.sync_api import expect
 
 from tests.hostile import build_hostile_desk, hostile_names
 
@@ -90,8 +91,17 @@ def test_desk_pages_run_under_the_policy_with_hostile_data(
 ):
     page = watched_page()
     login(page, username)
+    incident = hostile_desk.incidents[0].pk
+    extra = [
+        "/admin/",
+        "/admin/incidents/incident/",
+        f"/admin/incidents/incident/{incident}/change/",
+    ]
     for url in [*hostile_desk.desk_pages(), "/portal/", "/api/docs/"]:
         visit(page, url, watched_page.problems)
+    if username == "admin":  # Django's admin too
+        for url in extra:
+            visit(page, url, watched_page.problems)
 
 
 def test_portal_pages_run_under_the_policy_with_hostile_data(watched_page, login, hostile_desk):
@@ -99,6 +109,26 @@ def test_portal_pages_run_under_the_policy_with_hostile_data(watched_page, login
     login(page, "enduser")
     for url in [*hostile_desk.portal_pages(), *END_USER_DESK_PAGES]:
         visit(page, url, watched_page.problems)
+
+
+def test_the_scripts_and_sizes_moved_out_of_the_html_still_work(watched_page, login, hostile_desk):
+    """The incident list's bulk selection (was an inline script) and the SLA bars' widths (were
+    style attributes, now set from data-bar)."""
+    page = watched_page()
+    login(page, "agent")
+    page.goto("/desk/")
+    count = page.locator("#bulk-count")
+    page.locator("input[data-number]").first.check()
+    expect(count).to_have_text("1 selected")
+    expect(page.locator("[data-bulk]").first).to_be_enabled()
+    page.locator("#select-all").check()
+    expect(count).not_to_have_text("1 selected")
+    page.goto(f"/desk/incidents/{hostile_desk.incidents[0].number}/")
+    bars = page.locator(".progress-bar[data-bar]")
+    expect(bars.first).to_be_attached()
+    widths = bars.evaluate_all("bars => bars.map((b) => [b.dataset.bar, b.style.width])")
+    assert widths and all(width == f"{bar}%" for bar, width in widths), widths
+    assert not watched_page.problems, watched_page.problems
 
 
 def test_the_sign_in_page_runs_under_the_policy(watched_page, demo_users):
