@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from . import views
 from .api_urls import urlpatterns as api_urlpatterns
@@ -31,7 +31,11 @@ urlpatterns = [
     path(
         "api/docs/",
         # an HTML page: OPTIONS would ask its HTML renderer for API metadata (a 500)
-        SpectacularSwaggerView.as_view(url_name="api-schema", http_method_names=["get", "head"]),
+        SpectacularSwaggerSplitView.as_view(
+            url_name="api-schema",
+            template_name="itsm/swagger_ui.html",
+            http_method_names=["get", "head"],
+        ),
         name="api-docs",
     ),
     path("admin/", admin.site.urls),

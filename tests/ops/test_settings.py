@@ -36,6 +36,7 @@ print(json.dumps({
     "SESSION_COOKIE_SECURE": s.SESSION_COOKIE_SECURE,
     "ALLOWED_HOSTS": s.ALLOWED_HOSTS,
     "SECRET_KEY": s.SECRET_KEY,
+    "CSP": s.CONTENT_SECURITY_POLICY["DIRECTIVES"],
 }))
 """
 
@@ -118,6 +119,15 @@ def test_a_tls_proxy_that_redirects_itself_can_turn_the_ssl_redirect_off(clean_e
 
     assert values["SECURE_SSL_REDIRECT"] is False
     assert values["SESSION_COOKIE_SECURE"] is True
+
+
+def test_csp_reports_go_where_the_operator_says_and_nowhere_by_default(clean_env):
+    assert "report-uri" not in load_settings(production_env(clean_env))["CSP"]
+    csp = load_settings(production_env(clean_env, CSP_REPORT_URI="https://csp.example.com/r"))[
+        "CSP"
+    ]
+    assert csp["report-uri"] == ["https://csp.example.com/r"]
+    assert csp["script-src"] == ["'self'"]
 
 
 def test_celery_broker_url_wins_over_redis_url(clean_env):
