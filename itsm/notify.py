@@ -39,7 +39,7 @@ from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
-from . import mail
+from . import broker, mail
 from .models import Notification, NotificationPreference
 from .permissions import ADMIN, has_role, is_staff_member, staff_user_ids
 
@@ -316,15 +316,10 @@ def set_preferences(user, choices: Mapping[str, Mapping[str, bool]], *, actor) -
 
 
 def enqueue(ids: list[int]) -> bool:
-    """Hand ``ids`` to a worker; on a broker failure leave them to the sweep."""
+    """Hand ``ids`` to a worker; on a broker failure the rows stay pending for the sweep."""
     from .tasks import deliver_notifications
 
-    try:
-        deliver_notifications.apply_async(args=[ids], retry=False)
-    except Exception:  # the broker is down: the rows stay pending for the sweep
-        log.warning("broker unreachable; %d notification(s) left for the sweep", len(ids))
-        return False
-    return True
+    return broker.send(deliver_notifications, ids)
 
 
 def backoff(attempts: int) -> timedelta:

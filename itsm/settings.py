@@ -315,7 +315,14 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     # window loses nothing that a narrow one would keep.
     CELERY_WORKER_PREFETCH_MULTIPLIER = 8
 else:
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    # A web process that cannot reach the broker gives up at once (itsm.broker.send): the
+    # database rows the write left are done by the sweeps, and the request does not wait the
+    # seconds of kombu's default connection retries. Workers reconnect on their own schedule.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": 3600,
+        "max_retries": 0,
+        "socket_connect_timeout": 2,
+    }
     CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
