@@ -45,7 +45,6 @@ from .permissions import ADMIN, has_role, is_staff_member, staff_user_ids
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
-SWEEP_GRACE = timedelta(seconds=20)
 BATCH = 200
 KINDS = [kind for kind, _label in Notification.Kind.choices]
 _mail_off: ContextVar[bool] = ContextVar("itsm_mail_off", default=False)
@@ -329,6 +328,11 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(base * 2 ** max(attempts - 1, 0), 3600))
 
 
+def sweep_grace() -> timedelta:
+    """How long the sweep leaves a fresh row to the task its commit queued."""
+    return timedelta(seconds=getattr(settings, "NOTIFICATION_SWEEP_GRACE_SECONDS", 20))
+
+
 def lease() -> timedelta:
     return timedelta(seconds=getattr(settings, "NOTIFICATION_LEASE_SECONDS", 600))
 
@@ -529,7 +533,7 @@ def sweep(now=None) -> int:
     recover(now)
     total = 0
     while True:
-        claimed, sent = _deliver_batch(None, now=now - SWEEP_GRACE, limit=BATCH)
+        claimed, sent = _deliver_batch(None, now=now - sweep_grace(), limit=BATCH)
         total += sent
         if claimed < BATCH:
             return total

@@ -293,6 +293,8 @@ EMAIL_REPLIES = env_bool("EMAIL_REPLIES", default=bool(env_str("IMAP_URL")))
 # attempt; a row left "sending" by a worker that died is due again after the lease.
 NOTIFICATION_RETRY_SECONDS = env_int("NOTIFICATION_RETRY_SECONDS", 60)
 NOTIFICATION_LEASE_SECONDS = env_int("NOTIFICATION_LEASE_SECONDS", 600)
+# The sweep mails a pending row this long after it was written (before, its own task should).
+NOTIFICATION_SWEEP_GRACE_SECONDS = env_int("NOTIFICATION_SWEEP_GRACE_SECONDS", 20)
 # Approval links in emails work once, for this many seconds.
 APPROVAL_LINK_MAX_AGE = env_int("APPROVAL_LINK_MAX_AGE", 7 * 24 * 3600)
 
