@@ -21,6 +21,8 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from itsm.celery import app as celery_app
+
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
@@ -282,3 +284,14 @@ def processes(tmp_path, postgres_needed):
     yield procs
     procs.stop_all()
     connection.close()
+
+
+@pytest.fixture
+def broker(own_redis, monkeypatch):
+    """This process's Celery app sends to our own Redis (the one the test stops)."""
+    monkeypatch.setattr(celery_app.conf, "broker_url", own_redis.url)
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+    yield own_redis
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None

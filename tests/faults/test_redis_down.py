@@ -7,24 +7,12 @@ import time
 import pytest
 
 from incidents.models import Incident
-from itsm.celery import app as celery_app
 from itsm.models import Notification
 from itsm.testing import make_persona, make_team
 
 from .conftest import BIN, wait_for
 
 pytestmark = [pytest.mark.faults, pytest.mark.live_celery, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def broker(own_redis, monkeypatch):
-    """This process's Celery app sends to our own Redis (the one the test stops)."""
-    monkeypatch.setattr(celery_app.conf, "broker_url", own_redis.url)
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
-    yield own_redis
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
 
 
 def test_tickets_created_while_redis_is_down_are_saved_and_notified_later(
