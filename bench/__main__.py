@@ -1,6 +1,7 @@
 """``make bench``: the speed targets, measured on a large data set (PostgreSQL only).
 
     python -m bench [incidents|cmdb|problems|changes] [--rows N]
+    python -m bench soak [--minutes 10] [--clients 6]
 
 Results are printed as a table (milliseconds, p50/p95 over repeated requests).
 """
@@ -18,14 +19,23 @@ def main(argv=None) -> int:
         "scenario",
         nargs="?",
         default="incidents",
-        choices=["incidents", "cmdb", "problems", "changes"],
+        choices=["incidents", "cmdb", "problems", "changes", "soak"],
     )
+    parser.add_argument("--minutes", type=float, default=10.0)
+    parser.add_argument("--clients", type=int, default=6)
+    parser.add_argument("--max-growth-mb", type=float, default=20.0)
     parser.add_argument("--rows", type=int, default=None)
     parser.add_argument("--repeat", type=int, default=40)
     args = parser.parse_args(argv)
     import django
 
     django.setup()
+    if args.scenario == "soak":
+        from bench import soak
+
+        return soak.run(
+            minutes=args.minutes, clients=args.clients, max_growth_mb=args.max_growth_mb
+        )
     if args.scenario == "incidents":
         from bench import incidents
 
