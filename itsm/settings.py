@@ -419,6 +419,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # What a response holds depends on who reads it (an end user reads fewer fields of a
+    # ticket): no read-only field is promised in every answer.
+    "COMPONENT_NO_READ_ONLY_REQUIRED": True,
     "ENUM_NAME_OVERRIDES": {
         "LevelEnum": "incidents.workflow.Level",
         "NotificationKindEnum": "itsm.models.Notification.Kind",
