@@ -17,7 +17,6 @@ either fails.
 
 import http.client
 import json
-import os
 import random
 import statistics
 import threading
@@ -190,7 +189,6 @@ def run(*, minutes: float, clients: int, max_growth_mb: float) -> int:
     call_command("migrate", verbosity=0)
     requester, agents = ensure_people()
     port = _free_port()
-    os.environ.setdefault("LOG_LEVEL", "ERROR")  # gunicorn's: the expected 409s are no news
     server = start_gunicorn(port)
     load = Load(port, requester, agents)
     deadline = time.monotonic() + max(minutes * 60, WARM_UP_SECONDS + 10)
