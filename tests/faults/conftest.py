@@ -242,7 +242,7 @@ class Processes:
             f"{name}-{uuid.uuid4().hex[:6]}@%h",
             env=env,
         )
-        assert wait_for(lambda: "ready" in self.log(name), 30), self.log(name)[-3000:]
+        assert wait_for(lambda: "ready" in self.log(name), 60), self.log(name)[-3000:]
 
     def kill(self, name: str, sig=signal.SIGKILL) -> None:
         process = self.running.pop(name)

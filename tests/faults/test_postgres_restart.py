@@ -74,7 +74,7 @@ def test_requests_fail_with_503_while_postgres_restarts_and_recover(own_postgres
         time.sleep(3)  # requests meet a database that is gone
         own_postgres.pg_ctl("start")
         started = time.monotonic()
-        assert wait_for(lambda: any(t > started and s == 200 for t, s, _ in results[-20:]), 20), (
+        assert wait_for(lambda: any(t > started and s == 200 for t, s, _ in results[-20:]), 45), (
             results[-10:]
         )
         time.sleep(2)

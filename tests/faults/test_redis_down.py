@@ -56,7 +56,7 @@ def test_tickets_created_while_redis_is_down_are_saved_and_notified_later(
     assert owed.filter(email_state="pending").count() == owed.count()  # nothing could go
 
     broker.start()  # Redis is back (empty: the messages sent while it was down are gone)
-    assert wait_for(lambda: not owed.exclude(email_state="sent").exists(), 25), (
+    assert wait_for(lambda: not owed.exclude(email_state="sent").exists(), 60), (
         processes.log("worker")[-3000:] + processes.log("beat")[-2000:]
     )
     time.sleep(2)  # more sweeps: nothing is sent twice

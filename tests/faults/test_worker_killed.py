@@ -37,7 +37,7 @@ def test_a_worker_killed_while_mailing_leaves_each_message_sent_once(broker, pro
         expected = rows.count()
         assert expected >= 2
         # the worker has claimed the rows and waits for the server: kill it there
-        assert wait_for(lambda: smtp.handler.transactions >= 1, 20), processes.log("worker")
+        assert wait_for(lambda: smtp.handler.transactions >= 1, 40), processes.log("worker")
         processes.kill("worker")
         assert rows.filter(email_state="sending").exists()  # claimed by the dead worker
         assert not rows.filter(email_state="sent").exists()
@@ -55,7 +55,7 @@ def test_a_worker_killed_while_mailing_leaves_each_message_sent_once(broker, pro
             str(tmp_path / "beat-schedule"),
             env=env,
         )
-        assert wait_for(lambda: rows.filter(email_state="sent").count() == expected, 25), (
+        assert wait_for(lambda: rows.filter(email_state="sent").count() == expected, 60), (
             processes.log("worker-2")[-3000:]
         )
         time.sleep(2)  # more sweeps find nothing to send
