@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import ProtectedError
 from django.utils.translation import gettext_lazy as _
 
+from itsm import broker
 from itsm.permissions import ADMIN, GROUP_ROLES, ROLES, check_fields, has_role
 from itsm.workflow import Conflict
 
@@ -184,9 +185,8 @@ def _tell_old_address(user: User, old_email: str) -> None:
         ) % {"name": user, "username": user.username, "old": old_email, "new": user.email}
 
     def send():
-        try:
-            send_account_notice.apply_async(args=[old_email, subject, body], retry=False)
-        except Exception:  # the broker is down: send it now rather than lose it
+        if not broker.send(send_account_notice, old_email, subject, body):
+            # no row owes this notice (the address has no account): send it now, not never
             send_account_notice.apply(args=[old_email, subject, body])
 
     transaction.on_commit(send)

@@ -2,6 +2,7 @@
 
     python -m bench load [--size N] [--duration S] [--only NAME,NAME] [--no-scanner]
     python -m bench [incidents|cmdb|problems|changes] [--rows N]
+    python -m bench soak [--minutes 10] [--clients 6]
 
 ``load`` (what ``make bench`` runs) loads the desk over HTTP with wrk and writes
 ``bench/results.json``; the others time one page or query at a time, in process and over HTTP,
@@ -21,8 +22,11 @@ def main(argv=None) -> int:
         "scenario",
         nargs="?",
         default="incidents",
-        choices=["load", "incidents", "cmdb", "problems", "changes"],
+        choices=["load", "incidents", "cmdb", "problems", "changes", "soak"],
     )
+    parser.add_argument("--minutes", type=float, default=10.0)
+    parser.add_argument("--clients", type=int, default=6)
+    parser.add_argument("--max-growth-mb", type=float, default=20.0)
     parser.add_argument("--rows", type=int, default=None)
     parser.add_argument("--size", type=int, default=1_000_000, help="incidents (load)")
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run (load)")
@@ -39,6 +43,12 @@ def main(argv=None) -> int:
         only = {name.strip() for name in args.only.split(",") if name.strip()}
         return load.run(
             size=args.size, duration=args.duration, only=only, scanner=not args.no_scanner
+        )
+    if args.scenario == "soak":
+        from bench import soak
+
+        return soak.run(
+            minutes=args.minutes, clients=args.clients, max_growth_mb=args.max_growth_mb
         )
     if args.scenario == "incidents":
         from bench import incidents

@@ -80,7 +80,9 @@ class IncidentSerializer(TicketSerializerMixin, serializers.ModelSerializer):
         slug_field="number", queryset=Problem.objects.all(), required=False, allow_null=True
     )
     caused_by_change = ChangeLinkField(required=False, allow_null=True)
-    awaited_change = serializers.SlugRelatedField(slug_field="number", read_only=True)
+    awaited_change = serializers.SlugRelatedField(
+        slug_field="number", read_only=True, allow_null=True
+    )
     state_display = ChoiceLabelField(State.choices, source="state")
     priority_display = ChoiceLabelField(Priority.choices, source="priority")
     watchers = serializers.PrimaryKeyRelatedField(many=True, read_only=True)

@@ -156,12 +156,19 @@ class BulkForm(forms.Form):
     resolution_notes = forms.CharField(required=False)
 
     def clean_numbers(self) -> list[str]:
-        numbers = [n.strip() for n in self.cleaned_data["numbers"].split(",") if n.strip()]
-        if not numbers:
+        entries = [n.strip() for n in self.cleaned_data["numbers"].split(",") if n.strip()]
+        if not entries:
             raise forms.ValidationError(_("Select at least one incident."))
-        if len(numbers) > 200:
+        if len(entries) > 200:
             raise forms.ValidationError(_("At most 200 incidents at a time."))
-        return numbers
+        # "INC0000042:7": the version the list showed (another desk's change since is a 409)
+        self.versions: dict[str, int | None] = {}
+        for entry in entries:
+            number, _sep, version = entry.partition(":")
+            if version and not version.isdigit():
+                raise forms.ValidationError(_("Select at least one incident."))
+            self.versions[number] = int(version) if version else None
+        return list(self.versions)
 
     def clean(self):
         data = super().clean()

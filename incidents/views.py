@@ -56,7 +56,7 @@ SORTS = {
 DEFAULT_SORT = "priority"
 # What a row of the list shows (and sorts on): the joined people, team and service are wide rows.
 LIST_COLUMNS = (
-    *("number", "title", "state", "priority", "major", "created_at", "updated_at"),
+    *("number", "title", "state", "priority", "major", "created_at", "updated_at", "version"),
     *(
         f"{person}__{name}"
         for person in ("assignee", "requester")
@@ -193,6 +193,7 @@ def _list_rows(incidents) -> list[dict]:
     return [
         {
             "number": incident.number,
+            "version": incident.version,
             "url": incident.desk_url(),
             "select_label": _("Select %(number)s") % {"number": incident.number},
             "major": incident.major,
@@ -248,7 +249,9 @@ def incident_bulk(request):
             if len(incidents) != len(set(numbers)):
                 raise ValidationError(_("Some selected incidents no longer exist."))
             for incident in incidents:
-                _bulk_apply(incident, data, actor=request.user)
+                _bulk_apply(
+                    incident, data, actor=request.user, version=form.versions[incident.number]
+                )
     except (Conflict, ValidationError) as exc:
         messages.error(request, _("Nothing was changed: %(reason)s") % {"reason": _reason(exc)})
     else:
@@ -261,16 +264,17 @@ def incident_bulk(request):
     return redirect(back)
 
 
-def _bulk_apply(incident, data, *, actor) -> None:
+def _bulk_apply(incident, data, *, actor, version=None) -> None:
     try:
         if data["action"] == "take":
-            services.take(incident, actor=actor)
+            services.take(incident, actor=actor, version=version)
         elif data["action"] == "assign":
             services.assign(
                 incident,
                 actor=actor,
                 assignee=data.get("assignee"),
                 group=data.get("assignment_group"),
+                version=version,
             )
         else:
             fields = {
@@ -278,7 +282,7 @@ def _bulk_apply(incident, data, *, actor) -> None:
                 for name in ("hold_reason", "resolution_code", "resolution_notes")
                 if data.get(name)
             }
-            services.change_state(incident, data["state"], actor=actor, **fields)
+            services.change_state(incident, data["state"], actor=actor, version=version, **fields)
     except (Conflict, ValidationError) as exc:
         raise type(exc)(f"{incident.number}: {_reason(exc)}") from exc
 

@@ -6,12 +6,12 @@ from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, routers, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
+from rest_framework.generics import get_object_or_404
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -153,6 +153,15 @@ class StrictInputMixin:
                     }
                 )
         return super().to_internal_value(data)
+
+    def include_extra_kwargs(self, kwargs, extra_kwargs):
+        """A read-only choice whose model field may be blank still answers ``""``: keep
+        ``allow_blank`` (DRF drops it for read-only fields), so the schema says so too."""
+        blank = kwargs.get("allow_blank") and "choices" in kwargs
+        kwargs = super().include_extra_kwargs(kwargs, extra_kwargs)
+        if blank and kwargs.get("read_only"):
+            kwargs["allow_blank"] = True
+        return kwargs
 
 
 class TicketSerializerMixin(StrictInputMixin):

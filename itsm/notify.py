@@ -39,13 +39,12 @@ from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
-from . import mail
+from . import broker, mail
 from .models import Notification, NotificationPreference
 from .permissions import ADMIN, has_role, is_staff_member, staff_user_ids
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
-SWEEP_GRACE = timedelta(seconds=20)
 BATCH = 200
 KINDS = [kind for kind, _label in Notification.Kind.choices]
 _mail_off: ContextVar[bool] = ContextVar("itsm_mail_off", default=False)
@@ -316,15 +315,10 @@ def set_preferences(user, choices: Mapping[str, Mapping[str, bool]], *, actor) -
 
 
 def enqueue(ids: list[int]) -> bool:
-    """Hand ``ids`` to a worker; on a broker failure leave them to the sweep."""
+    """Hand ``ids`` to a worker; on a broker failure the rows stay pending for the sweep."""
     from .tasks import deliver_notifications
 
-    try:
-        deliver_notifications.apply_async(args=[ids], retry=False)
-    except Exception:  # the broker is down: the rows stay pending for the sweep
-        log.warning("broker unreachable; %d notification(s) left for the sweep", len(ids))
-        return False
-    return True
+    return broker.send(deliver_notifications, ids)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -332,6 +326,11 @@ def backoff(attempts: int) -> timedelta:
     at most an hour."""
     base = getattr(settings, "NOTIFICATION_RETRY_SECONDS", 60)
     return timedelta(seconds=min(base * 2 ** max(attempts - 1, 0), 3600))
+
+
+def sweep_grace() -> timedelta:
+    """How long the sweep leaves a fresh row to the task its commit queued."""
+    return timedelta(seconds=getattr(settings, "NOTIFICATION_SWEEP_GRACE_SECONDS", 20))
 
 
 def lease() -> timedelta:
@@ -534,7 +533,7 @@ def sweep(now=None) -> int:
     recover(now)
     total = 0
     while True:
-        claimed, sent = _deliver_batch(None, now=now - SWEEP_GRACE, limit=BATCH)
+        claimed, sent = _deliver_batch(None, now=now - sweep_grace(), limit=BATCH)
         total += sent
         if claimed < BATCH:
             return total

@@ -40,3 +40,5 @@ urlpatterns = [
     ),
     path("admin/", admin.site.urls),
 ]
+
+handler500 = "itsm.views.server_error"

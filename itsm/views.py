@@ -1,15 +1,19 @@
 import logging
+import sys
 
+from django import db
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template import loader
 from django.urls import NoReverseMatch, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
+from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import (
     require_GET,
@@ -256,3 +260,28 @@ def approval_link(request, token):
         )
     other = request.user.is_authenticated and request.user.pk != link.approver.pk
     return render(request, "itsm/approval_link.html", {"link": link, "other_user": other})
+
+
+# --- Error pages
+
+# What a database that is restarting, failing over or out of connections raises: the request
+# gets the product's 503 (the page, or JSON for the API) with Retry-After, not a 500; the next
+# request reconnects (CONN_HEALTH_CHECKS), no restart of the app needed.
+DATABASE_DOWN = (db.OperationalError, db.InterfaceError)
+RETRY_AFTER_SECONDS = 5
+
+
+def server_error(request, template_name="500.html"):
+    """``handler500``: a database that does not answer is a 503, any other error a 500."""
+    error = sys.exc_info()[1]
+    if not isinstance(error, DATABASE_DOWN):
+        return defaults.server_error(request, template_name)
+    log.error("database unavailable: %s %s answered 503 (%s)", request.method, request.path, error)
+    if request.path.startswith("/api/"):
+        response = JsonResponse(
+            {"detail": _("The service is briefly unavailable; try again shortly.")}, status=503
+        )
+    else:
+        response = HttpResponse(loader.render_to_string("503.html"), status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response

@@ -21,6 +21,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from itsm import broker
 from itsm.attachments import UploadRefused
 from itsm.extensions import mail_replies
 from itsm.workflow import Conflict
@@ -185,9 +186,7 @@ def _reject(message, reason: str) -> None:
     args = [message.sender, message.subject, message.message_id, reason]
 
     def send():
-        try:
-            send_rejection.apply_async(args=args, retry=False)
-        except Exception:  # the broker is down: send it now rather than lose it
-            send_rejection.apply(args=args)
+        if not broker.send(send_rejection, *args):
+            send_rejection.apply(args=args)  # the broker is down: send it now, not never
 
     transaction.on_commit(send)

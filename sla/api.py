@@ -4,11 +4,11 @@
 - ``sla/calendars/``, ``sla/policies/``: staff read them; managers own them; end users 403.
 """
 
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, routers, serializers, viewsets
 from rest_framework.exceptions import PermissionDenied
+from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 from rest_framework.views import APIView
 

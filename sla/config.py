@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import ProtectedError
 from django.utils.translation import gettext_lazy as _
 
+from itsm import broker
 from itsm.workflow import Conflict, StaleVersion
 
 from .calendar import CalendarError, WorkingCalendar
@@ -383,9 +384,6 @@ def _recompute_on_commit(**scope) -> None:
     def enqueue():
         from .tasks import recompute
 
-        try:
-            recompute.apply_async(args=[job.pk], retry=False)
-        except Exception:
-            log.warning("SLA recompute %s not queued: the scanner's sweep will do it", job.pk)
+        broker.send(recompute, job.pk)  # or the scanner's sweep does it
 
     transaction.on_commit(enqueue)

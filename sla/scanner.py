@@ -23,6 +23,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from itsm import broker
 from itsm.models import Notification
 from itsm.notify import batched, notify
 from itsm.permissions import MANAGER, users_with_role
@@ -320,10 +321,7 @@ def _local(instant: datetime, zone: str) -> str:
 def _enqueue_actions(escalation_id: int) -> None:
     from .tasks import apply_escalation_actions as task
 
-    try:
-        task.apply_async(args=[escalation_id], retry=False)
-    except Exception:  # broker down: the next scan's sweep applies them
-        log.warning("escalation %s actions left for the sweep", escalation_id)
+    broker.send(task, escalation_id)  # or the next scan's sweep applies them
 
 
 def apply_escalation_actions(escalation_id: int) -> bool:
@@ -353,11 +351,18 @@ def apply_escalation_actions(escalation_id: int) -> bool:
 
 
 def sweep_escalation_actions(now: datetime | None = None) -> int:
-    """Apply actions of escalations whose task never ran (broker down at commit)."""
+    """Apply actions of escalations whose task never ran (broker down at commit). One that
+    fails is logged and left for the next sweep; the others are applied."""
     now = now or timezone.now()
     ids = list(
-        Escalation.objects.filter(
-            actions_done_at__isnull=True, created_at__lte=now - ACTIONS_GRACE
-        ).values_list("pk", flat=True)[:BATCH]
+        Escalation.objects.filter(actions_done_at__isnull=True, created_at__lte=now - ACTIONS_GRACE)
+        .order_by("created_at", "pk")
+        .values_list("pk", flat=True)[:BATCH]
     )
-    return sum(apply_escalation_actions(pk) for pk in ids)
+    applied = 0
+    for pk in ids:
+        try:
+            applied += apply_escalation_actions(pk)
+        except Exception:
+            log.exception("escalation %s: actions failed; the next sweep tries again", pk)
+    return applied

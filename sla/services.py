@@ -20,6 +20,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from itsm import broker
 from itsm.permissions import is_staff_member
 
 from . import engine
@@ -579,7 +580,13 @@ def sweep_recompute_jobs(*, budget: float, now=None) -> int:
         .filter(Q(leased_until__isnull=True) | Q(leased_until__lt=now))
         .values_list("pk", flat=True)[:20]
     )
-    return sum(work_recompute_job(pk, budget=budget, now=now) for pk in list(pending))
+    finished = 0
+    for pk in list(pending):
+        try:  # one job that fails is logged and tried again later; the others go on
+            finished += work_recompute_job(pk, budget=budget, now=now)
+        except Exception:
+            log.exception("SLA recompute job %s failed; it is tried again after its lease", pk)
+    return finished
 
 
 def attach_missing(*, applies_to=None, notify_past: bool = False, progress=None) -> int:
@@ -640,10 +647,7 @@ def _kick_if_due(timers: Iterable[Timer], at: datetime) -> None:
 def _enqueue_scan() -> None:
     from .tasks import scan
 
-    try:
-        scan.apply_async(retry=False)
-    except Exception:  # broker down: beat's next scan finds the timer
-        log.warning("SLA scan not queued; the periodic scan will pick the timer up")
+    broker.send(scan)  # or beat's next scan finds the timer
 
 
 def scan_due(now: datetime | None = None, *, batch: int | None = None) -> int:

@@ -20,13 +20,23 @@ def scan() -> int:
     then apply escalation actions a lost task left pending. Returns the timers processed."""
     started = time.monotonic()
     total = 0
-    while time.monotonic() - started < TIME_BUDGET:
-        claimed = scanner.claim_batch(timezone.now())
-        total += claimed
-        if claimed < scanner.BATCH:
-            break
-    scanner.sweep_escalation_actions()
-    services.sweep_recompute_jobs(budget=max(5.0, TIME_BUDGET - (time.monotonic() - started)))
+    try:
+        while time.monotonic() - started < TIME_BUDGET:
+            claimed = scanner.claim_batch(timezone.now())
+            total += claimed
+            if claimed < scanner.BATCH:
+                break
+    except Exception:  # a batch that fails rolls back alone; the sweeps below still run
+        log.exception("SLA scan: a batch failed; the next scan tries it again")
+    # Each sweep isolates its own rows; one sweep failing as a whole never stops the other.
+    try:
+        scanner.sweep_escalation_actions()
+    except Exception:
+        log.exception("SLA scan: the escalation actions sweep failed")
+    try:
+        services.sweep_recompute_jobs(budget=max(5.0, TIME_BUDGET - (time.monotonic() - started)))
+    except Exception:
+        log.exception("SLA scan: the recompute sweep failed")
     if total:
         log.info("SLA scan: %d timer(s) processed", total)
     return total

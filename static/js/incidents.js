@@ -4,7 +4,8 @@
   if (!form) return;
   function update() {
     const boxes = form.querySelectorAll("input[data-number]:checked");
-    const numbers = Array.from(boxes).map((b) => b.dataset.number);
+    // number:version — a row another desk changed since this page was drawn is refused (409)
+    const numbers = Array.from(boxes).map((b) => b.dataset.number + ":" + b.dataset.version);
     document.getElementById("bulk-numbers").value = numbers.join(",");
     form.querySelectorAll("[data-bulk]").forEach((b) => (b.disabled = numbers.length === 0));
     const count = document.getElementById("bulk-count");
