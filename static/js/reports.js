@@ -13,7 +13,6 @@
     return;
   }
   const charts = JSON.parse(dataNode.textContent);
-  const reduced = window.matchMedia("(prefers-reduced-motion: reduce)").matches;
   const colours = {
     primary: "#1d4ed8",
     success: "#15803d",
@@ -48,7 +47,7 @@
       options: {
         responsive: true,
         maintainAspectRatio: false,
-        animation: reduced ? false : undefined,
+        animation: false, // figures to read (and print), not a show
         scales: {
           y: { beginAtZero: true, ticks: { precision: 0 } },
           x: { ticks: { autoSkip: true, maxRotation: 0 } },
@@ -58,7 +57,10 @@
     }));
   });
 
-  window.addEventListener("beforeprint", function () {
+  function redraw() {
     drawn.forEach(function (chart) { chart.resize(); });
-  });
+  }
+  window.addEventListener("beforeprint", redraw);
+  window.addEventListener("afterprint", redraw);
+  window.matchMedia("print").addEventListener("change", redraw);
 })();
