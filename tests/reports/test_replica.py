@@ -41,7 +41,8 @@ import json, django
 django.setup()
 from django.conf import settings as s
 replica = s.DATABASES.get("replica") or {}
-print(json.dumps({"replica": [replica.get("HOST"), replica.get("USER"), (replica.get("TEST") or {}).get("MIRROR")],
+mirror = (replica.get("TEST") or {}).get("MIRROR")
+print(json.dumps({"replica": [replica.get("HOST"), replica.get("USER"), mirror],
                   "routers": s.DATABASE_ROUTERS}))
 """
 
