@@ -34,6 +34,10 @@ def missing(scene):
     return {"pk": 999_999}
 
 
+def ci_class(name: str) -> CIClass:
+    return CIClass.objects.get_or_create(name=name, defaults={"label": name.title()})[0]
+
+
 PERIOD = {"from": "2026-03-01", "to": "2026-03-31"}
 
 
@@ -41,7 +45,7 @@ class TestReportPermissions(PermissionMatrix):
     owns = ("reports:", "api:reports-")
 
     def scene(self):
-        classes = {c.name: c for c in CIClass.objects.all()}
+        classes = {name: ci_class(name) for name in ("business_service", "server")}
         return SimpleNamespace(
             service=CI.objects.create(name="E-mail", ci_class=classes["business_service"]),
             server=CI.objects.create(name="mail-01", ci_class=classes["server"]),

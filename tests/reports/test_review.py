@@ -14,14 +14,14 @@ from datetime import UTC, date, datetime
 import pytest
 import time_machine
 
-from cmdb.models import CI, CIClass, Relationship
+from cmdb.models import CI, Relationship
 from incidents import services as incidents
 from itsm.testing import make_incident, make_persona
 from reports import review
 from sla.dashboard import Filters
 from sla.models import Calendar, Policy
 
-from .conftest import at, make_change, make_problem, resolve
+from .conftest import at, ci_class, make_change, make_problem, resolve
 
 pytestmark = pytest.mark.django_db
 
@@ -44,7 +44,7 @@ def test_merge_counts_overlapping_and_touching_outages_once():
 def email(db, settings):
     settings.TIME_ZONE = "UTC"
     alice = make_persona("alice")
-    classes = {c.name: c for c in CIClass.objects.all()}
+    classes = {name: ci_class(name) for name in ("business_service", "server")}
     service = CI.objects.create(name="E-mail", ci_class=classes["business_service"])
     mail01 = CI.objects.create(name="mail-01", ci_class=classes["server"])
     relay = CI.objects.create(name="relay-01", ci_class=classes["server"])
@@ -165,9 +165,7 @@ def test_sla_compliance_of_the_service_counts_its_timers(db, settings):
     Policy.objects.create(
         name="All", calendar=always, response_seconds=10 * HOUR, resolution_seconds=HOUR
     )
-    service = CI.objects.create(
-        name="Payroll", ci_class=CIClass.objects.get(name="business_service")
-    )
+    service = CI.objects.create(name="Payroll", ci_class=ci_class("business_service"))
     for minutes in (30, 120):
         with time_machine.travel(at(3, 4, 9), tick=False):
             incident = make_incident(actor=alice, service=service, title=f"{minutes} min")

@@ -8,10 +8,10 @@ import pytest
 import time_machine
 from django.test import Client
 
-from cmdb.models import CI, CIClass
+from cmdb.models import CI
 from itsm.testing import make_incident, make_persona
 
-from .conftest import NOW
+from .conftest import NOW, ci_class
 
 pytestmark = pytest.mark.django_db
 
@@ -60,7 +60,7 @@ def test_each_report_downloads_as_csv(desk, manager):
 
 @pytest.fixture
 def service(db):
-    return CI.objects.create(name="E-mail", ci_class=CIClass.objects.get(name="business_service"))
+    return CI.objects.create(name="E-mail", ci_class=ci_class("business_service"))
 
 
 def test_the_service_review_page_prints_its_figures(service, manager, settings):
