@@ -81,7 +81,7 @@ def ensure_rows(rows: int, services: list[int]) -> None:
                     FROM generate_series(%(start)s, %(end)s) AS i
                     CROSS JOIN LATERAL (
                         SELECT c.created,
-                               c.created + make_interval(secs => (i * 7919) %% (72 * 3600))
+                               c.created + make_interval(secs => (i::bigint * 7919) %% (72 * 3600))
                                    AS resolved,
                                c.state, c.state IN ('resolved', 'closed') AS done
                         FROM (SELECT

@@ -88,7 +88,7 @@ def _durations(rows, start: str, end: str) -> dict:
     query on PostgreSQL, a sorted list in Python elsewhere (the embedded SQLite demo)."""
     if connection.vendor == "postgresql":
         found = rows.aggregate(
-            count=Count("id"),
+            count=Count("*"),
             mean=Avg(Seconds(_duration(start, end))),
             median=Median(Seconds(_duration(start, end))),
         )
@@ -223,7 +223,7 @@ def volume_trend(filters: Filters) -> list[dict]:
             scoped.filter(in_period(field, filters))
             .annotate(week=TruncWeek(field, tzinfo=zone))
             .values("week")
-            .annotate(n=Count("id"))
+            .annotate(n=Count("*"))
             .order_by()
         )
         counted[name] = {_as_date(r["week"]): r["n"] for r in rows}
