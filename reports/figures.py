@@ -138,13 +138,22 @@ def incidents(filters: Filters):
     return rows.order_by()
 
 
-def reassigned_or_reopened():
-    """An ``Exists`` per incident: its trail shows a move between teams, or a reopen."""
-    return Exists(
-        IncidentEvent.objects.filter(ticket=OuterRef("pk")).filter(
-            Q(field="assignment_group", old__isnull=False)
-            | Q(field="state", old=State.RESOLVED, new=State.IN_PROGRESS)
-        )
+# In an incident's trail: a move from one team to another (the first routing, from no team, is
+# not one), or a reopen.
+MOVED_OR_REOPENED = Q(field="assignment_group", old__isnull=False) | Q(
+    field="state", old=State.RESOLVED, new=State.IN_PROGRESS
+)
+
+
+def moved_or_reopened_count(rows) -> int:
+    """How many of the incidents ``rows`` select were moved between teams or reopened: read
+    from the trail's side (its partial index on those rows), one probe per incident."""
+    return (
+        IncidentEvent.objects.filter(ticket__in=rows.values("pk"))
+        .filter(MOVED_OR_REOPENED)
+        .values("ticket")
+        .distinct()
+        .count()
     )
 
 
@@ -160,11 +169,7 @@ def resolution(filters: Filters) -> dict:
     "fcr_rate", "first_contact"}`` (``fcr_rate`` from 0 to 1, ``None`` when none resolved)."""
     resolved = incidents(filters).filter(in_period("resolved_at", filters))
     times = _durations(resolved, "created_at", "resolved_at")
-    first = (
-        resolved.alias(again=reassigned_or_reopened()).filter(again=False).count()
-        if times["count"]
-        else 0
-    )
+    first = times["count"] - moved_or_reopened_count(resolved) if times["count"] else 0
     return {
         "resolved": times["count"],
         "mttr_seconds": times["mean_seconds"],

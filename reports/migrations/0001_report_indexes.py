@@ -17,7 +17,7 @@ INDEXES = {
     "rpt_inc_resolved_idx": (
         "incidents_incident",
         "(resolved_at)",
-        "(created_at, priority, assignment_group_id, service_id)",
+        "(created_at, priority, assignment_group_id, service_id, id)",
         "WHERE resolved_at IS NOT NULL",
     ),
     # incidents opened in a period, per week, with the filters' columns
