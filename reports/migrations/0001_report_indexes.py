@@ -28,7 +28,12 @@ INDEXES = {
         "",
     ),
     # CSAT: ratings given in a period
-    "rpt_inc_rated_idx": ("incidents_incident", "(rated_at)", "", "WHERE rated_at IS NOT NULL"),
+    "rpt_inc_rated_idx": (
+        "incidents_incident",
+        "(rated_at)",
+        "(csat_score, priority, assignment_group_id, service_id, id)",
+        "WHERE rated_at IS NOT NULL",
+    ),
     # a service's incidents over a period (the service review)
     "rpt_inc_service_created_idx": (
         "incidents_incident",
