@@ -1,6 +1,6 @@
 """``make bench``: the speed targets, measured on a large data set (PostgreSQL only).
 
-    python -m bench [incidents|cmdb|problems|changes|reports] [--rows N]
+    python -m bench [incidents|cmdb|problems|changes] [--rows N]
 
 Results are printed as a table (milliseconds, p50/p95 over repeated requests).
 """
@@ -18,7 +18,7 @@ def main(argv=None) -> int:
         "scenario",
         nargs="?",
         default="incidents",
-        choices=["incidents", "cmdb", "problems", "changes", "reports"],
+        choices=["incidents", "cmdb", "problems", "changes"],
     )
     parser.add_argument("--rows", type=int, default=None)
     parser.add_argument("--repeat", type=int, default=40)
@@ -30,10 +30,6 @@ def main(argv=None) -> int:
         from bench import incidents
 
         return incidents.run(rows=args.rows or 1_000_000, repeat=args.repeat)
-    if args.scenario == "reports":
-        from bench import reports
-
-        return reports.run(rows=args.rows or 1_000_000, repeat=args.repeat)
     if args.scenario == "problems":
         from bench import problems
 
