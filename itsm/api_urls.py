@@ -6,6 +6,7 @@ from changes.api import router as changes_router
 from cmdb.api import router as cmdb_router
 from incidents.api import router as incidents_router
 from problems.api import urlpatterns as problems_urls
+from reports.api import urlpatterns as reports_urls
 from sla.api import urlpatterns as sla_urls
 
 from .api import urlpatterns as kernel_urls
@@ -19,4 +20,5 @@ urlpatterns = [
     *catalog_router.urls,
     *problems_urls,
     *sla_urls,
+    *reports_urls,
 ]

@@ -24,6 +24,7 @@ urlpatterns = [
     path("changes/", include("changes.urls")),
     path("cmdb/", include("cmdb.urls")),
     path("sla/", include("sla.urls")),
+    path("reports/", include("reports.urls")),
     path("notifications/", include((notification_urls, "notifications"))),
     path("approvals/", include((approval_urls, "approvals"))),
     path("api/v1/", include((api_urlpatterns, "api"))),

@@ -35,9 +35,17 @@ def documented_variables() -> set[str]:
 
 
 def test_compose_runs_postgres_redis_migrations_web_worker_and_beat():
-    assert set(SERVICES) == {"postgres", "redis", *APP_SERVICES}
+    assert set(SERVICES) == {"postgres", "redis", "postgres-replica", *APP_SERVICES}
     assert SERVICES["postgres"]["image"].startswith("postgres:16")
     assert SERVICES["redis"]["image"].startswith("redis:7")
+
+
+def test_the_read_replica_is_optional_and_follows_the_primary():
+    replica = SERVICES["postgres-replica"]
+    assert replica["profiles"] == ["replica"]  # not started by a plain `docker compose up`
+    assert replica["image"] == SERVICES["postgres"]["image"]
+    assert "pg_basebackup --host postgres" in replica["command"][-1]
+    assert SERVICES["web"]["environment"]["DATABASE_REPLICA_URL"] == "${DATABASE_REPLICA_URL:-}"
 
 
 @pytest.mark.parametrize("name", APP_SERVICES)
