@@ -90,7 +90,16 @@ class HostileDesk:
             f"/catalog/items/{item.pk}/",
             "/notifications/",
             "/notifications/preferences/",
+            "/reports/",
+            *self.review_pages(),
         ]
+
+    def review_pages(self) -> list[str]:
+        """The service review of a business service (the demo estate's first)."""
+        from cmdb.models import CI
+
+        service = CI.objects.services().order_by("pk").first()
+        return [f"/reports/services/{service.pk}/"] if service else []
 
     def portal_pages(self) -> list[str]:
         incident, request, item = self.incidents[0], self.requests[0], self.items[0]
