@@ -177,7 +177,9 @@ def test_the_portal_fits_a_phone_and_cancels_through_its_dialog(
     page.get_by_role("button", name="Cancel this request").click()
     dialog = page.get_by_role("dialog")
     expect(dialog).to_be_visible()
-    page.wait_for_function("!document.querySelector('#cancel-dialog').matches('.fade:not(.show)')")
+    page.wait_for_function(
+        "() => !document.querySelector('#cancel-dialog').matches('.fade:not(.show)')"
+    )
     page.wait_for_timeout(400)  # the fade-in transition
     expect(dialog.get_by_role("button", name="Keep it")).to_be_visible()
     snap(page, "portal-phone-cancel-dialog")
