@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Team, User
 from itsm import search
+from itsm.filters import InstantFilter
 from itsm.permissions import is_staff_member
 
 from .models import CatalogItem, Category, Request, Task
@@ -40,10 +41,10 @@ class RequestFilter(TicketSearch):
     unassigned = filters.BooleanFilter(
         field_name="assignee", lookup_expr="isnull", label=_("Unassigned")
     )
-    created_after = filters.IsoDateTimeFilter(
+    created_after = InstantFilter(
         field_name="created_at", lookup_expr="gte", label=_("Created after")
     )
-    created_before = filters.IsoDateTimeFilter(
+    created_before = InstantFilter(
         field_name="created_at", lookup_expr="lt", label=_("Created before")
     )
 

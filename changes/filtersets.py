@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Team, User
 from cmdb.models import CI
+from itsm.filters import InstantFilter
 
 from .models import Blackout, Change
 from .workflow import Risk, State, Type
@@ -29,16 +30,14 @@ class ChangeFilter(filters.FilterSet):
         field_name="cis", queryset=CI.objects.all(), label=_("Configuration item")
     )
     # A window overlapping [starts_before, ends_after): the calendar's question.
-    starts_before = filters.IsoDateTimeFilter(
+    starts_before = InstantFilter(
         field_name="planned_start", lookup_expr="lt", label=_("Starts before")
     )
-    ends_after = filters.IsoDateTimeFilter(
-        field_name="planned_end", lookup_expr="gt", label=_("Ends after")
-    )
-    created_after = filters.IsoDateTimeFilter(
+    ends_after = InstantFilter(field_name="planned_end", lookup_expr="gt", label=_("Ends after"))
+    created_after = InstantFilter(
         field_name="created_at", lookup_expr="gte", label=_("Created after")
     )
-    created_before = filters.IsoDateTimeFilter(
+    created_before = InstantFilter(
         field_name="created_at", lookup_expr="lt", label=_("Created before")
     )
     search = filters.CharFilter(method="filter_search", label=_("Search"))
@@ -63,12 +62,8 @@ class ChangeFilter(filters.FilterSet):
 
 
 class BlackoutFilter(filters.FilterSet):
-    starts_before = filters.IsoDateTimeFilter(
-        field_name="start", lookup_expr="lt", label=_("Starts before")
-    )
-    ends_after = filters.IsoDateTimeFilter(
-        field_name="end", lookup_expr="gt", label=_("Ends after")
-    )
+    starts_before = InstantFilter(field_name="start", lookup_expr="lt", label=_("Starts before"))
+    ends_after = InstantFilter(field_name="end", lookup_expr="gt", label=_("Ends after"))
     ci = filters.ModelMultipleChoiceFilter(
         field_name="cis", queryset=CI.objects.all(), label=_("Configuration item")
     )

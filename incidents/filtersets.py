@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Team, User
 from cmdb.models import CI
 from itsm import search
+from itsm.filters import InstantFilter
 from itsm.permissions import is_staff_member
 
 from .models import Incident
@@ -41,16 +42,16 @@ class IncidentFilter(filters.FilterSet):
     major = filters.BooleanFilter(label=_("Major incident"))
     parent = filters.CharFilter(field_name="parent__number", label=_("Parent incident"))
     problem = filters.CharFilter(field_name="problem__number", label=_("Problem"))
-    created_after = filters.IsoDateTimeFilter(
+    created_after = InstantFilter(
         field_name="created_at", lookup_expr="gte", label=_("Created after")
     )
-    created_before = filters.IsoDateTimeFilter(
+    created_before = InstantFilter(
         field_name="created_at", lookup_expr="lt", label=_("Created before")
     )
-    updated_after = filters.IsoDateTimeFilter(
+    updated_after = InstantFilter(
         field_name="updated_at", lookup_expr="gte", label=_("Updated after")
     )
-    updated_before = filters.IsoDateTimeFilter(
+    updated_before = InstantFilter(
         field_name="updated_at", lookup_expr="lt", label=_("Updated before")
     )
     search = filters.CharFilter(method="filter_search", label=_("Search"))

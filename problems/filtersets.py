@@ -9,6 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from accounts.models import Team, User
 from cmdb.models import CI
 from itsm import search
+from itsm.filters import InstantFilter
 
 from .models import PUBLISHED, Problem
 from .workflow import Priority, State
@@ -38,10 +39,10 @@ class ProblemFilter(filters.FilterSet):
     # Through the link tables with EXISTS: no join, so no DISTINCT on the list.
     service = CIFilter(queryset=CI.objects.all(), method="filter_service", label=_("Service"))
     ci = CIFilter(queryset=CI.objects.all(), method="filter_ci", label=_("Configuration item"))
-    created_after = filters.IsoDateTimeFilter(
+    created_after = InstantFilter(
         field_name="created_at", lookup_expr="gte", label=_("Created after")
     )
-    created_before = filters.IsoDateTimeFilter(
+    created_before = InstantFilter(
         field_name="created_at", lookup_expr="lt", label=_("Created before")
     )
     search = filters.CharFilter(method="filter_search", label=_("Search"))
