@@ -693,3 +693,35 @@ def test_the_ticket_page_costs_the_same_queries_for_a_short_or_long_conversation
     with django_assert_max_num_queries(12):
         long = load()
     assert short == long
+
+
+def test_home_lists_what_waits_for_the_requester_before_the_rest(client, rita, alice):
+    quiet = make_incident(requester=rita, title="Quiet ticket")
+    question = make_incident(requester=rita, title="Which printer?")
+    services.hold(question, actor=alice, reason=HoldReason.AWAITING_CALLER)
+    solved = resolved(make_incident(requester=rita, title="Toner replaced"), alice)
+    vendor = make_incident(requester=rita, title="Waiting for the vendor")
+    services.hold(vendor, actor=alice, reason=HoldReason.AWAITING_VENDOR)
+    client.force_login(rita)
+    response = client.get(url("home"))
+    waiting = [t.number for t in response.context["waiting"]]
+    others = [t.number for t in response.context["tickets"]]
+    assert sorted(waiting) == sorted([question.number, solved.number])
+    assert sorted(others) == sorted([quiet.number, vendor.number])
+    html = response.content.decode()
+    assert html.index("Waiting for your reply") < html.index("Report an issue")
+
+
+def test_the_demo_gives_its_end_user_a_fix_to_confirm_and_a_question(db):
+    from incidents import demo
+    from itsm.management.commands.seed_demo import Command
+
+    seed = Command()
+    users = seed.seed_people()
+    seed.seed_teams(users)
+    demo._for_the_end_user_login({"Service Desk": users["agent"].teams.get()}, demo.timezone.now())
+    mine = Incident.objects.filter(requester=users["enduser"])
+    assert {(t.state, t.hold_reason) for t in mine} == {
+        (State.RESOLVED, ""),
+        (State.ON_HOLD, HoldReason.AWAITING_CALLER),
+    }
