@@ -17,6 +17,14 @@ LANGUAGES = {"en": "en-US", "fr": "fr-FR"}
 VIEWS = [(language, viewport) for language in LANGUAGES for viewport in (PHONE, LAPTOP)]
 
 
+WIDER_THAN_THE_PAGE = """() => {
+  const width = document.documentElement.clientWidth;
+  return [...document.querySelectorAll("body *")]
+    .filter((e) => e.getBoundingClientRect().right > width + 1)
+    .slice(0, 5).map((e) => e.tagName + "." + e.className);
+}"""
+
+
 def views(new_page, login, username):
     """One signed-in page per language and width: ``(language, width, page)``."""
     for language, viewport in VIEWS:
@@ -29,7 +37,8 @@ def shoot(screenshot, page, item: str, name: str, language: str, width: int) -> 
     """Saves the page, and checks it fits its width (nothing makes the page scroll sideways)."""
     screenshot(page, f"walkthrough-{item}-{name}-{language}-{width}")
     scroll = page.evaluate("document.documentElement.scrollWidth")
-    assert scroll <= width, f"{page.url} is {scroll} px wide at {width} px"
+    wide = page.evaluate(WIDER_THAN_THE_PAGE) if scroll > width else []
+    assert scroll <= width, f"{page.url} is {scroll} px wide at {width} px: {wide}"
 
 
 # --- 11. The portal's home puts "waiting for your reply" first ---------------------------------
@@ -52,3 +61,63 @@ def test_11_portal_home_shows_what_waits_for_the_end_user_first(
         expect(waiting).to_contain_text("Docking station")
         expect(waiting).to_contain_text(solved[language])
         shoot(screenshot, page, "11", "portal-home", language, width)
+
+
+# --- 5. Layout that survives real text ---------------------------------------------------------
+
+LONG_WORD = "Supercalifragilistic" * 10  # 200 characters, no break opportunity
+LONG_URL = "https://intranet.example.com/" + "a" * 200
+LONG_TEXT = "\n\n".join(f"Paragraph {n}: the error came back after the restart." for n in range(60))
+
+
+@pytest.fixture
+def long_incident(demo_users):
+    from incidents import services
+
+    incident = services.open_incident(
+        actor=demo_users["enduser"],
+        requester=demo_users["enduser"],
+        title=LONG_WORD,
+        description=f"See {LONG_URL}\n\n{LONG_TEXT}",
+        urgency=2,
+    )
+    services.comment(incident, actor=demo_users["agent"], body=f"Look at {LONG_URL}")
+    return incident
+
+
+def test_5_long_words_wrap_long_descriptions_fold_and_the_phone_desk_shows_tickets_first(
+    new_page, login, long_incident, screenshot
+):
+    number = long_incident.number
+    pages = {
+        "enduser": [
+            ("portal-home", "/portal/"),
+            ("portal-tickets", "/portal/tickets/"),
+            ("portal-ticket", f"/portal/tickets/{number}/"),
+        ],
+        "agent": [
+            ("desk-list", "/desk/?queue=open"),
+            ("desk-ticket", f"/desk/incidents/{number}/"),
+        ],
+    }
+    more = {"en": "Show more", "fr": "Afficher plus"}
+    for username, visits in pages.items():
+        for language, width, page in views(new_page, login, username):
+            for name, path in visits:
+                page.goto(path)
+                if name.endswith("ticket"):
+                    expect(page.locator(".markdown-body.folded").first).to_be_visible()
+                    description = page.locator(".markdown-body.folded").first.element_handle()
+                    assert description.evaluate("e => e.clientHeight < e.scrollHeight")
+                    toggle = page.get_by_role("button", name=more[language]).first
+                    shoot(screenshot, page, "5", f"{name}-folded", language, width)
+                    toggle.click()
+                    assert description.evaluate("e => e.clientHeight >= e.scrollHeight")
+                if name == "desk-list" and width == PHONE["width"]:
+                    # the tickets come first: the filters wait behind one button
+                    expect(page.locator(".desk-filters")).to_be_hidden()
+                    row = page.locator("#incident-rows tr").first
+                    assert row.bounding_box()["y"] < PHONE["height"]
+                    page.locator("[data-bs-target='#desk-filters']").click()
+                    expect(page.locator(".desk-filters")).to_be_visible()
+                shoot(screenshot, page, "5", name, language, width)
