@@ -23,10 +23,13 @@ from .models import Team, User
 
 # Fields an administrator sets on a user (besides ``roles``, ``teams`` and ``password``).
 USER_FIELDS = frozenset(
-    {"username", "email", "first_name", "last_name", "language", "phone", "manager", "is_active"}
+    {
+        *("username", "email", "first_name", "last_name", "language", "time_zone", "phone"),
+        *("manager", "is_active"),
+    }
 )
 # Fields anyone sets on their own profile (besides ``password``).
-PROFILE_FIELDS = frozenset({"email", "first_name", "last_name", "language", "phone"})
+PROFILE_FIELDS = frozenset({"email", "first_name", "last_name", "language", "time_zone", "phone"})
 TEAM_FIELDS = frozenset({"name", "description", "email", "lead", "members"})
 
 

@@ -121,3 +121,36 @@ def test_5_long_words_wrap_long_descriptions_fold_and_the_phone_desk_shows_ticke
                     page.locator("[data-bs-target='#desk-filters']").click()
                     expect(page.locator(".desk-filters")).to_be_visible()
                 shoot(screenshot, page, "5", name, language, width)
+
+
+# --- 2. One way to show time ---------------------------------------------------------------------
+
+
+def test_2_times_show_in_the_viewers_zone_with_the_calendars_only_as_a_hint(
+    new_page, login, demo_users, screenshot
+):
+    from accounts.services import update_profile
+    from incidents import services
+    from tests.sla.conftest import ALWAYS_HOURS, make_calendar, make_policy
+
+    make_policy(make_calendar("Paris office", "Europe/Paris", ALWAYS_HOURS), response=3600)
+    alex = demo_users["agent"]
+    incident = services.open_incident(
+        actor=alex, requester=demo_users["enduser"], title="Printer jams", urgency=2
+    )
+    services.take(incident, actor=alex)
+    hint = {"en": "(calendar: Europe/Paris)", "fr": "(calendrier : Europe/Paris)"}
+    for language, width, page in views(new_page, login, "agent"):
+        update_profile(alex, {"time_zone": ""}, actor=alex)
+        page.goto(incident.desk_url())
+        panel = page.locator(".sla-panel")
+        expect(panel).to_contain_text(hint[language])
+        shoot(screenshot, page, "2", "desk-ticket-server-zone", language, width)
+        page.goto("/accounts/time-zone/")
+        page.locator("#id_time_zone").select_option("Europe/Paris")
+        page.locator(".time-zone-form [type=submit]").click()
+        expect(page.locator(".alert-success")).to_be_visible()
+        shoot(screenshot, page, "2", "time-zone", language, width)
+        page.goto(incident.desk_url())
+        expect(panel).not_to_contain_text("Europe/Paris")
+        shoot(screenshot, page, "2", "desk-ticket-own-zone", language, width)
