@@ -5,13 +5,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts.models import Team
 from itsm.attachments import UploadRefused, UploadTooLarge, download_response
-from itsm.extensions import panels_for, queues_for
+from itsm.extensions import deadline_cells, panels_for, queues_for, with_deadlines
 from itsm.pagination import paginate
 from itsm.permissions import get_visible_or_404, role_required, staff_user_ids
 from itsm.templatetags.itsm import since
@@ -139,7 +140,7 @@ def incident_list(request):
     queues = _queues(request.user)
     key = request.GET.get("queue") or ("mine" if "q" not in request.GET else "all")
     queue = next((q for q in queues if q["key"] == key), queues[0])
-    base = queue["apply"](Incident.objects.visible_to(request.user))
+    base = with_deadlines(queue["apply"](Incident.objects.visible_to(request.user)), MODEL)
     filters = IncidentFilter(_without_blanks(request.GET), queryset=base, request=request)
     if filters.is_valid():
         rows = filters.qs
@@ -181,6 +182,9 @@ def incident_list(request):
     return render(request, template, context)
 
 
+MODEL = "incidents.Incident"
+
+
 def _list_rows(incidents) -> list[dict]:
     """The list's cells as plain dicts, labels already translated.
 
@@ -190,6 +194,7 @@ def _list_rows(incidents) -> list[dict]:
     """
     priorities = {value: str(label) for value, label in Priority.choices}
     states = {value: str(label) for value, label in State.choices}
+    now = timezone.now()
     return [
         {
             "number": incident.number,
@@ -207,6 +212,7 @@ def _list_rows(incidents) -> list[dict]:
             "requester": str(incident.requester),
             "updated_at": incident.updated_at.isoformat(),
             "updated_since": since(incident.updated_at),
+            **deadline_cells(MODEL, getattr(incident, "sla_due_at", None), now),
         }
         for incident in incidents
     ]

@@ -254,10 +254,7 @@ def breached_now(filters: Filters, now: datetime | None = None, limit: int = LIS
     """Timers breached and not yet met (running or paused), longest overdue first; includes
     running timers past due that no scanner has recorded yet. ``(rows, total)``."""
     now = now or timezone.now()
-    condition = Q(state=Timer.State.BREACHED) & ~Q(clock=Timer.Clock.STOPPED) | Q(
-        state=Timer.State.RUNNING, clock=Timer.Clock.RUNNING, due_at__lt=now
-    )
-    timers = _live(filters).filter(condition)
+    timers = _live(filters).overdue(now)
     total = timers.count()
     return _listed(timers.order_by("due_at", "id")[:limit], now), total
 
@@ -265,11 +262,6 @@ def breached_now(filters: Filters, now: datetime | None = None, limit: int = LIS
 def at_risk(filters: Filters, now: datetime | None = None, limit: int = LIST_LIMIT):
     """Running timers due within ``risk_hours``, soonest first. ``(rows, total)``."""
     now = now or timezone.now()
-    timers = _live(filters).filter(
-        state=Timer.State.RUNNING,
-        clock=Timer.Clock.RUNNING,
-        due_at__gte=now,
-        due_at__lte=now + timedelta(hours=filters.risk_hours),
-    )
+    timers = _live(filters).at_risk(now, timedelta(hours=filters.risk_hours))
     total = timers.count()
     return _listed(timers.order_by("due_at", "id")[:limit], now), total

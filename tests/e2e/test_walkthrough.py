@@ -154,3 +154,53 @@ def test_2_times_show_in_the_viewers_zone_with_the_calendars_only_as_a_hint(
         page.goto(incident.desk_url())
         expect(panel).not_to_contain_text("Europe/Paris")
         shoot(screenshot, page, "2", "desk-ticket-own-zone", language, width)
+
+
+# --- 3. Breaching soon means soon ----------------------------------------------------------------
+
+
+def test_3_breaching_soon_lists_soonest_first_breached_apart_and_every_queue_shows_time_left(
+    new_page, login, demo_users, screenshot
+):
+    from datetime import timedelta
+
+    import time_machine
+    from django.utils import timezone
+
+    from incidents import services
+    from tests.sla.conftest import ALWAYS_HOURS, make_calendar, make_policy
+
+    make_policy(make_calendar("Always", "UTC", ALWAYS_HOURS), response=20 * 3600)  # 4 h fix
+    alex, emma = demo_users["agent"], demo_users["enduser"]
+    now = timezone.now()
+    opened = {}
+    for title, hours_ago in [
+        ("Long breached", 9),
+        ("Just breached", 5),
+        ("Due in an hour", 3),
+        ("Due in three hours", 1),
+    ]:
+        with time_machine.travel(now - timedelta(hours=hours_ago), tick=False):
+            opened[title] = services.open_incident(
+                actor=alex, requester=emma, title=title, urgency=2, assignee=alex
+            )
+    soon = {"en": "Breaching soon", "fr": "Dépassement imminent"}
+    for language, width, page in views(new_page, login, "agent"):
+        page.goto("/desk/?queue=breaching_soon")
+        rows = page.locator("#incident-rows tr")
+        expect(rows).to_have_count(2)
+        expect(rows.nth(0)).to_contain_text("Due in an hour")
+        expect(rows.nth(1)).to_contain_text("Due in three hours")
+        expect(rows.nth(0).locator(".sla-due-soon")).to_be_visible()
+        expect(page.locator("h1")).to_have_text(soon[language])
+        shoot(screenshot, page, "3", "breaching-soon", language, width)
+        page.goto("/desk/?queue=breached")
+        expect(rows).to_have_count(2)
+        expect(rows.nth(0)).to_contain_text("Long breached")
+        expect(rows.nth(0).locator(".sla-due-overdue")).to_be_visible()
+        shoot(screenshot, page, "3", "breached", language, width)
+        page.goto("/desk/?queue=mine")
+        expect(page.locator("#incident-rows .sla-due")).to_have_count(4)
+        shoot(screenshot, page, "3", "my-work-due-column", language, width)
+        page.goto("/desk/requests/?queue=all")
+        expect(page.locator("thead")).to_contain_text({"en": "Due", "fr": "Échéance"}[language])

@@ -13,6 +13,9 @@ from incidents.models import Incident
 from incidents.services import change_state
 from itsm.testing import make_incident, make_team
 from sla.models import Calendar, Policy, Timer
+from sla.dashboard import at_risk as dashboard_at_risk
+from sla.dashboard import parse_filters
+from sla.panels import breached as breached_queue
 from sla.panels import breaching_soon, sla_panel
 from sla.scanner import scan_due
 
@@ -305,20 +308,28 @@ def test_desk_ticket_page_includes_the_panel(client_for, always, alice):
     assert "Service levels" in response.content.decode()
 
 
-def test_breaching_soon_lists_running_timers_due_within_two_hours_or_breached(always, alice):
-    make_policy(always, response=10 * HOUR, resolution=3 * HOUR)
-    with time_machine.travel(utc(2026, 3, 2, 6), tick=False):
+def test_breaching_soon_lists_running_timers_soonest_first_and_the_breached_apart(always, alice):
+    make_policy(always, response=20 * HOUR, resolution=5 * HOUR)
+    with time_machine.travel(utc(2026, 3, 2, 4), tick=False):
         breached = make_incident(actor=alice)  # due 09:00
+    with time_machine.travel(utc(2026, 3, 2, 3), tick=False):
+        older = make_incident(actor=alice)  # due 08:00: the longer overrun
     with time_machine.travel(utc(2026, 3, 2, 8), tick=False):
-        soon = make_incident(actor=alice)  # due 11:00
+        later = make_incident(actor=alice)  # due 13:00
+    with time_machine.travel(utc(2026, 3, 2, 7), tick=False):
+        soon = make_incident(actor=alice)  # due 12:00
     with time_machine.travel(utc(2026, 3, 2, 9, 30), tick=False):
-        later = make_incident(actor=alice)  # due 12:30
+        beyond = make_incident(actor=alice)  # due 14:30, past the four-hour horizon
         paused = make_incident(actor=alice)
         change_state(paused, "on_hold", actor=alice, hold_reason="awaiting_caller")
     with time_machine.travel(utc(2026, 3, 2, 10), tick=False):
         rows = list(breaching_soon(Incident.objects.all()))
-    assert rows == [breached, soon]
-    assert later not in rows and paused not in rows
+        overdue = list(breached_queue(Incident.objects.all()))
+        dashboard, _total = dashboard_at_risk(parse_filters({})[0])
+    assert rows == [soon, later]
+    assert beyond not in rows and paused not in rows
+    assert overdue == [older, breached]
+    assert [row["ticket"] for row in dashboard] == rows  # the same "at risk in the next 4 h"
     assert Timer.objects.filter(incident=breached, state="running").exists()  # not yet scanned
 
 
