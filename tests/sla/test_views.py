@@ -12,9 +12,9 @@ from django.urls import reverse
 from incidents.models import Incident
 from incidents.services import change_state
 from itsm.testing import make_incident, make_team
-from sla.models import Calendar, Policy, Timer
 from sla.dashboard import at_risk as dashboard_at_risk
 from sla.dashboard import parse_filters
+from sla.models import Calendar, Policy, Timer
 from sla.panels import breached as breached_queue
 from sla.panels import breaching_soon, sla_panel
 from sla.scanner import scan_due
