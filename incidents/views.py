@@ -1,11 +1,18 @@
 """The agent desk for incidents: queues, the list, the ticket page and its quick actions."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import (
+    NON_FIELD_ERRORS,
+    FieldDoesNotExist,
+    PermissionDenied,
+    ValidationError,
+)
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -200,6 +207,7 @@ def _list_rows(incidents) -> list[dict]:
             "number": incident.number,
             "url": incident.desk_url(),
             "select_label": _("Select %(number)s") % {"number": incident.number},
+            "moves": " ".join(Incident.workflow.allowed(incident.state)),
             "major": incident.major,
             "priority": str(incident.priority),
             "priority_label": priorities.get(incident.priority, incident.priority),
@@ -243,20 +251,26 @@ def incident_bulk(request):
         return redirect(back)
     data = form.cleaned_data
     numbers = data["numbers"]
-    try:
-        with transaction.atomic():
-            incidents = list(
-                Incident.objects.visible_to(request.user)
-                .filter(number__in=numbers)
-                .select_for_update()
-                .order_by("number")
-            )
-            if len(incidents) != len(set(numbers)):
-                raise ValidationError(_("Some selected incidents no longer exist."))
-            for incident in incidents:
-                _bulk_apply(incident, data, actor=request.user)
-    except (Conflict, ValidationError) as exc:
-        messages.error(request, _("Nothing was changed: %(reason)s") % {"reason": _reason(exc)})
+    refusals = []
+    with transaction.atomic():
+        incidents = list(
+            Incident.objects.visible_to(request.user)
+            .filter(number__in=numbers)
+            .select_for_update()
+            .order_by("number")
+        )
+        found = {incident.number for incident in incidents}
+        refusals += [(n, _("no longer exists.")) for n in sorted(set(numbers) - found)]
+        for incident in incidents:
+            try:
+                with transaction.atomic():  # a refused verb leaves the others' work intact
+                    _bulk_apply(incident, data, actor=request.user)
+            except (Conflict, ValidationError, PermissionDenied) as exc:
+                refusals.append((incident.number, _reason(exc)))
+        if refusals:  # all or nothing: one refusal undoes every change of the batch
+            transaction.set_rollback(True)
+    if refusals:
+        messages.error(request, _refusal_message(refusals, len(set(numbers))))
     else:
         count = len(incidents)
         messages.success(
@@ -267,26 +281,41 @@ def incident_bulk(request):
     return redirect(back)
 
 
+def _refusal_message(refusals, selected: int):
+    """Nothing changed, and every ticket that refused, with its reason."""
+    headline = ngettext(
+        "Nothing was changed: %(count)d of %(selected)d incidents refused.",
+        "Nothing was changed: %(count)d of %(selected)d incidents refused.",
+        len(refusals),
+    ) % {"count": len(refusals), "selected": selected}
+    items = format_html_join("", "<li><strong>{}</strong>: {}</li>", refusals)
+    return format_html('{}<ul class="bulk-refusals mb-0">{}</ul>', headline, items)
+
+
 def _bulk_apply(incident, data, *, actor) -> None:
+    if data["action"] == "take":
+        services.take(incident, actor=actor)
+    elif data["action"] == "assign":
+        services.assign(
+            incident,
+            actor=actor,
+            assignee=data.get("assignee"),
+            group=data.get("assignment_group"),
+        )
+    else:
+        fields = {
+            name: data[name]
+            for name in ("hold_reason", "resolution_code", "resolution_notes")
+            if data.get(name)
+        }
+        services.change_state(incident, data["state"], actor=actor, **fields)
+
+
+def _field_label(name: str) -> str:
     try:
-        if data["action"] == "take":
-            services.take(incident, actor=actor)
-        elif data["action"] == "assign":
-            services.assign(
-                incident,
-                actor=actor,
-                assignee=data.get("assignee"),
-                group=data.get("assignment_group"),
-            )
-        else:
-            fields = {
-                name: data[name]
-                for name in ("hold_reason", "resolution_code", "resolution_notes")
-                if data.get(name)
-            }
-            services.change_state(incident, data["state"], actor=actor, **fields)
-    except (Conflict, ValidationError) as exc:
-        raise type(exc)(f"{incident.number}: {_reason(exc)}") from exc
+        return capfirst(Incident._meta.get_field(name).verbose_name)
+    except FieldDoesNotExist:
+        return name
 
 
 def _reason(exc) -> str:
@@ -294,7 +323,10 @@ def _reason(exc) -> str:
         return str(exc)
     if isinstance(exc, ValidationError):
         if hasattr(exc, "error_dict"):
-            return "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())
+            return "; ".join(
+                f"{_field_label(k)}: {' '.join(v)}" if k != NON_FIELD_ERRORS else " ".join(v)
+                for k, v in exc.message_dict.items()
+            )
         return " ".join(exc.messages)
     text = str(exc.detail)
     if getattr(exc, "allowed", None) is not None:

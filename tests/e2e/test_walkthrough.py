@@ -204,3 +204,45 @@ def test_3_breaching_soon_lists_soonest_first_breached_apart_and_every_queue_sho
         shoot(screenshot, page, "3", "my-work-due-column", language, width)
         page.goto("/desk/requests/?queue=all")
         expect(page.locator("thead")).to_contain_text({"en": "Due", "fr": "Échéance"}[language])
+
+
+# --- 4. Bulk actions that can't fail silly -----------------------------------------------------
+
+
+def test_4_the_bulk_menu_offers_only_allowed_moves_and_a_refusal_names_every_ticket(
+    new_page, login, demo_users, screenshot
+):
+    from incidents import services
+
+    alex, emma = demo_users["agent"], demo_users["enduser"]
+    refused = {
+        "en": "Cannot move from Resolved to Canceled",
+        "fr": "Impossible de passer de l’état Résolu à l’état Annulé",
+    }
+    for language, width, page in views(new_page, login, "agent"):
+        first, second = (
+            services.open_incident(actor=alex, requester=emma, title=f"Bulk {n}", urgency=2)
+            for n in (1, 2)
+        )
+        solved = services.open_incident(actor=alex, requester=emma, title="Bulk 3", urgency=2)
+        services.resolve(solved, actor=alex, code="fixed", notes="Done.")
+        page.goto("/desk/?queue=all&sort=-number")
+        menu = page.locator("#bulk-state")
+        page.locator(f"input[data-number='{solved.number}']").check()
+        page.locator(f"input[data-number='{first.number}']").check()
+        # new: in progress, canceled…; resolved: closed, in progress → only "in progress" is common
+        assert menu.locator("option:not([hidden])").evaluate_all(
+            "options => options.map(o => o.value)"
+        ) == ["", "in_progress"]
+        page.locator(f"input[data-number='{solved.number}']").uncheck()
+        page.locator(f"input[data-number='{second.number}']").check()
+        menu.select_option("canceled")
+        services.resolve(second, actor=alex, code="fixed", notes="Fixed meanwhile.")
+        page.locator("button[value=state]").click()
+        alert = page.locator(".alert-danger")
+        expect(alert).to_contain_text(second.number)
+        expect(alert).to_contain_text(refused[language])
+        expect(alert).not_to_contain_text("resolved")
+        first.refresh_from_db()
+        assert first.state == "new"  # nothing half-applied
+        shoot(screenshot, page, "4", "bulk-refused", language, width)

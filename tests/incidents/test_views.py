@@ -443,3 +443,44 @@ def test_a_real_edit_is_stored_with_one_kind_of_line_ending(db, client, alice, r
     incident.refresh_from_db()
     assert incident.description == "After\nwith two lines"
     assert incident.events.get(field="description").new == "After\nwith two lines"
+
+
+def test_a_refused_bulk_move_lists_every_ticket_and_why_in_the_users_words(db, client, alice):
+    from incidents.workflow import HoldReason
+
+    done = make_incident(title="Solved")
+    services.resolve(done, actor=alice, code="fixed", notes="Rebooted.")
+    fresh = make_incident(title="Fresh")
+    waiting = make_incident(title="Waiting")
+    services.hold(waiting, actor=alice, reason=HoldReason.AWAITING_VENDOR)
+    client.force_login(alice)
+    response = client.post(
+        reverse("incidents:incident_bulk"),
+        {
+            "numbers": f"{done.number},{fresh.number},{waiting.number},INC9999999",
+            "action": "state",
+            "state": "closed",
+        },
+        HTTP_ACCEPT_LANGUAGE="fr",
+        follow=True,
+    )
+    done.refresh_from_db()
+    assert done.state == "resolved"  # allowed alone, undone with the rest: nothing half-applied
+    message = str(list(response.context["messages"])[0])
+    assert "3 incidents sur 4" in message
+    assert f"<strong>{fresh.number}</strong>: Impossible de passer de l’état Nouveau" in message
+    assert (
+        f"<strong>{waiting.number}</strong>: Impossible de passer de l’état En attente" in message
+    )
+    assert "on_hold" not in message and "INC9999999" in message
+    assert done.number not in message
+
+
+def test_the_bulk_state_menu_knows_each_rows_allowed_moves(db, client, alice):
+    incident = make_incident()
+    client.force_login(alice)
+    page = client.get(reverse("incidents:incident_list"), {"queue": "open"}).content.decode()
+    assert (
+        f'data-number="{incident.number}" data-moves="in_progress on_hold resolved canceled"'
+        in page
+    )
