@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts.models import Team
+from accounts.services import register_caller
 from itsm.attachments import UploadRefused, UploadTooLarge, download_response
 from itsm.extensions import deadline_cells, panels_for, queues_for, with_deadlines
 from itsm.pagination import paginate
@@ -231,13 +232,66 @@ def _list_rows(incidents) -> list[dict]:
 def incident_add(request):
     form = NewIncidentForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        data = {k: v for k, v in form.cleaned_data.items() if k != "requester"}
-        incident = services.open_incident(
-            actor=request.user, requester=form.cleaned_data["requester"], **data
-        )
-        messages.success(request, _("Incident %(number)s logged.") % {"number": incident.number})
-        return redirect(incident)
-    return render(request, "incidents/incident_add.html", {"form": form})
+        try:
+            with transaction.atomic():  # a caller is added only with their incident
+                requester = form.cleaned_data["requester"] or register_caller(
+                    actor=request.user, **form.new_caller()
+                )
+                incident = services.open_incident(
+                    actor=request.user, requester=requester, **form.incident_values()
+                )
+        except ValidationError as exc:
+            _errors_to_form(form, exc, prefix="caller_")
+        else:
+            messages.success(
+                request, _("Incident %(number)s logged.") % {"number": incident.number}
+            )
+            return redirect(incident)
+    return render(
+        request,
+        "incidents/incident_add.html",
+        {"form": form, "caller": _caller_context(form)},
+    )
+
+
+def _errors_to_form(form, exc: ValidationError, *, prefix: str) -> None:
+    """A verb's refusal, on the field it names (``email`` of the caller is ``caller_email``)."""
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc)
+        return
+    for name, errors in exc.message_dict.items():
+        field = name if name in form.fields else f"{prefix}{name}"
+        form.add_error(field if field in form.fields else None, errors)
+
+
+def _caller_context(form) -> dict:
+    """The picked caller's open and recent incidents, when the form comes back with one."""
+    requester = form.cleaned_data.get("requester") if hasattr(form, "cleaned_data") else None
+    return _caller_tickets(requester) if requester else {}
+
+
+def _caller_tickets(person) -> dict:
+    mine = Incident.objects.filter(requester=person).only("number", "title", "state", "updated_at")
+    return {
+        "person": person,
+        "open": list(mine.open().order_by("-updated_at")[:5]),
+        "recent": list(
+            mine.exclude(state__in=Incident.workflow.open_states).order_by("-updated_at")[:5]
+        ),
+    }
+
+
+@role_required(*WORK_ROLES)
+@require_safe
+def incident_caller(request):
+    """The open and recent incidents of the caller picked in "New incident" (htmx)."""
+    field = NewIncidentForm.base_fields["requester"]
+    try:
+        person = field.clean(request.GET.get("requester", ""))
+    except ValidationError:
+        person = None
+    context = _caller_tickets(person) if person else {}
+    return render(request, "incidents/_caller_tickets.html", {"caller": context})
 
 
 @role_required(*WORK_ROLES)

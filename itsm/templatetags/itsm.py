@@ -224,3 +224,19 @@ def time_left(due) -> str:
     if seconds >= 0:
         return _("%(span)s left") % {"span": _span(seconds)}
     return _("%(span)s overdue") % {"span": _span(-seconds)}
+
+
+@register.filter
+def marked(field):
+    """A bound field's widget, marked red and described by its errors when it has some
+    (``{{ field|marked }}``; its errors go in ``<div id="<id>_errors">``)."""
+    if not field.errors:
+        return field
+    css = field.field.widget.attrs.get("class", "")
+    return field.as_widget(
+        attrs={
+            "class": f"{css} is-invalid".strip(),
+            "aria-invalid": "true",
+            "aria-describedby": f"{field.auto_id}_errors",
+        }
+    )

@@ -81,4 +81,10 @@
     fold(document);
   }
   document.addEventListener("htmx:afterSwap", function (event) { fold(event.target); });
+
+  // A form that came back with errors: its summary takes the focus (screen readers read it).
+  const summary = document.getElementById("error-summary");
+  if (summary) {
+    summary.focus();
+  }
 })();

@@ -246,3 +246,43 @@ def test_4_the_bulk_menu_offers_only_allowed_moves_and_a_refusal_names_every_tic
         first.refresh_from_db()
         assert first.state == "new"  # nothing half-applied
         shoot(screenshot, page, "4", "bulk-refused", language, width)
+
+
+# --- 6. The phone agent's form -----------------------------------------------------------------
+
+
+def test_6_new_incident_shows_the_callers_tickets_adds_a_caller_and_marks_errors(
+    new_page, login, demo_users, screenshot
+):
+    from accounts.forms import person_label
+    from incidents import services
+    from incidents.models import Incident
+
+    alex, emma = demo_users["agent"], demo_users["enduser"]
+    services.open_incident(actor=alex, requester=emma, title="VPN drops again", urgency=2)
+    words = {
+        "en": ("Please correct", "Log incident", "Not in the directory?"),
+        "fr": ("Veuillez corriger", "Enregistrer l’incident", "Pas dans l’annuaire ?"),
+    }
+    for language, width, page in views(new_page, login, "agent"):
+        fix, submit, add = words[language]
+        page.goto("/desk/incidents/new/")
+        page.locator(".new-incident-form [type=submit]").click()
+        expect(page.locator("#error-summary")).to_contain_text(fix)
+        expect(page.locator("#id_title")).to_have_class(re.compile("is-invalid"))
+        expect(page.locator("#id_requester")).to_have_attribute("aria-invalid", "true")
+        shoot(screenshot, page, "6", "new-incident-errors", language, width)
+        page.locator("#id_requester").fill(person_label(emma))
+        page.locator("#id_requester").dispatch_event("change")
+        expect(page.locator("#caller-tickets")).to_contain_text("VPN drops again")
+        shoot(screenshot, page, "6", "new-incident-caller-tickets", language, width)
+        page.locator("#id_requester").fill("")
+        page.locator(".new-caller summary").click()
+        expect(page.locator(".new-caller summary")).to_contain_text(add)
+        page.locator("#id_caller_first_name").fill("Yann")
+        page.locator("#id_caller_last_name").fill(f"Le Goff {language}{width}")
+        page.locator("#id_title").fill("Walk-in: laptop will not boot")
+        shoot(screenshot, page, "6", "new-incident-new-caller", language, width)
+        page.locator(".new-incident-form [type=submit]").click()
+        page.wait_for_url(re.compile(r"/desk/incidents/INC\d+/$"))
+        assert Incident.objects.filter(requester__last_name=f"Le Goff {language}{width}").exists()

@@ -484,3 +484,97 @@ def test_the_bulk_state_menu_knows_each_rows_allowed_moves(db, client, alice):
         f'data-number="{incident.number}" data-moves="in_progress on_hold resolved canceled"'
         in page
     )
+
+
+def test_new_incident_adds_a_caller_who_is_not_in_the_directory(db, client, alice):
+    from accounts.models import User
+
+    client.force_login(alice)
+    response = client.post(
+        reverse("incidents:incident_add"),
+        {
+            "caller_first_name": "Yann",
+            "caller_last_name": "Le Goff",
+            "caller_email": "yann.legoff@example.com",
+            "caller_phone": "+33 6 12 34 56 78",
+            "title": "Walk-in: laptop will not boot",
+            "impact": 3,
+            "urgency": 2,
+        },
+    )
+    assert response.status_code == 302
+    yann = User.objects.get(email="yann.legoff@example.com")
+    assert (yann.get_full_name(), yann.phone, yann.roles) == (
+        "Yann Le Goff",
+        "+33 6 12 34 56 78",
+        [],
+    )
+    assert not yann.has_usable_password()
+    assert Incident.objects.get(title="Walk-in: laptop will not boot").requester == yann
+
+
+def test_new_incident_marks_each_field_in_error_and_sums_them_up_at_the_top(
+    db, client, alice, rita
+):
+    client.force_login(alice)
+    response = client.post(
+        reverse("incidents:incident_add"),
+        {
+            "caller_first_name": "Rita",
+            "caller_last_name": "Again",
+            "caller_email": rita.email,
+            "title": "",
+            "impact": 3,
+            "urgency": 2,
+        },
+    )
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert 'id="error-summary"' in page
+    assert 'href="#id_title"' in page
+    assert 'aria-invalid="true"' in page and "is-invalid" in page
+    assert Incident.objects.count() == 0
+    response = client.post(
+        reverse("incidents:incident_add"),
+        {
+            "caller_first_name": "Rita",
+            "caller_last_name": "Again",
+            "caller_email": rita.email,
+            "title": "Twice",
+            "impact": 3,
+            "urgency": 2,
+        },
+    )
+    assert "pick them instead" in response.content.decode()  # no second Rita
+    assert response.context["form"].errors["caller_email"]
+    response = client.post(
+        reverse("incidents:incident_add"), {"title": "Nobody", "impact": 3, "urgency": 2}
+    )
+    assert response.context["form"].errors["requester"]
+
+
+def test_picking_the_caller_shows_their_open_and_recent_incidents(db, client, alice, rita):
+    from accounts.forms import person_label
+
+    open_one = make_incident(requester=rita, title="Still broken")
+    done = make_incident(requester=rita, title="Long fixed")
+    services.resolve(done, actor=alice, code="fixed", notes="Done.")
+    client.force_login(alice)
+    page = client.get(reverse("incidents:incident_caller"), {"requester": person_label(rita)})
+    html = page.content.decode()
+    assert open_one.number in html and done.number in html
+    assert html.index(open_one.number) < html.index(done.number)
+    assert (
+        client.get(reverse("incidents:incident_caller"), {"requester": "zz"}).content.strip() == b""
+    )
+
+
+def test_resolving_never_picks_a_resolution_code_for_the_agent(db, client, alice):
+    from incidents.forms import ResolveForm
+
+    assert ResolveForm.base_fields["resolution_code"].choices[0][0] == ""
+    assert not ResolveForm({"resolution_notes": "Done."}).is_valid()
+    client.force_login(alice)
+    page = client.get(detail(make_incident())).content.decode()
+    menu = page[page.index('id="resolution-code"') :]
+    assert menu.split("<option", 2)[1].startswith(' value="">')
