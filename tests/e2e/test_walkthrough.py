@@ -286,3 +286,32 @@ def test_6_new_incident_shows_the_callers_tickets_adds_a_caller_and_marks_errors
         page.locator(".new-incident-form [type=submit]").click()
         page.wait_for_url(re.compile(r"/desk/incidents/INC\d+/$"))
         assert Incident.objects.filter(requester__last_name=f"Le Goff {language}{width}").exists()
+
+
+# --- 9. Routing follows the service's support group ------------------------------------------
+
+
+def test_9_a_portal_report_on_office_network_goes_to_the_network_team(
+    new_page, login, demo_users, screenshot
+):
+    from cmdb import demo as cmdb_demo
+    from incidents.models import Incident
+
+    cmdb_demo.seed_demo()
+    for language, width, page in views(new_page, login, "enduser"):
+        title = f"No Wi-Fi in meeting room B ({language}, {width})"
+        page.goto("/portal/report/")
+        page.locator("#id_title").fill(title)
+        page.locator("#id_description").fill("The laptop sees no network since this morning.")
+        page.locator("input[name=urgency]").first.check()
+        page.locator("#id_service").select_option(label="Office network & Wi-Fi")
+        page.locator("form [type=submit]").last.click()
+        page.wait_for_url(re.compile(r"/portal/tickets/INC\d+/$"))
+        incident = Incident.objects.get(title=title)
+        assert incident.assignment_group.name == "Network"
+        shoot(screenshot, page, "9", "portal-report-routed", language, width)
+    page = new_page(viewport=LAPTOP)
+    login(page, "netagent")
+    page.goto("/desk/?queue=team")
+    expect(page.locator("#incident-rows")).to_contain_text("No Wi-Fi in meeting room B")
+    shoot(screenshot, page, "9", "network-team-queue", "en", LAPTOP["width"])

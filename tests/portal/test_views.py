@@ -725,3 +725,36 @@ def test_the_demo_gives_its_end_user_a_fix_to_confirm_and_a_question(db):
         (State.RESOLVED, ""),
         (State.ON_HOLD, HoldReason.AWAITING_CALLER),
     }
+
+
+def test_a_portal_report_on_a_demo_service_goes_to_that_services_support_group(db, client):
+    """On the demo estate, a report naming "Office network & Wi-Fi" lands with Network (the
+    service's support group), not with the team every demo service used to carry."""
+    from cmdb import demo as cmdb_demo
+    from itsm.management.commands.seed_demo import Command
+
+    seed = Command()
+    users = seed.seed_people()
+    seed.seed_teams(users)
+    cmdb_demo.seed_demo()
+    expected = {
+        "Office network & Wi-Fi": "Network",
+        "VPN & remote access": "Network",
+        "ERP": "Applications",
+        "Backup & restore": "Infrastructure",
+    }
+    client.force_login(users["enduser"])
+    for name, team in expected.items():
+        service = CI.objects.get(name=name)
+        response = client.post(
+            url("report"),
+            {
+                "title": f"Trouble with {name}",
+                "description": "It stopped working.",
+                "urgency": 3,
+                "service": service.pk,
+            },
+        )
+        assert response.status_code == 302, response.context["form"].errors
+        incident = Incident.objects.get(title=f"Trouble with {name}")
+        assert incident.assignment_group.name == team, name
