@@ -315,3 +315,30 @@ def test_9_a_portal_report_on_office_network_goes_to_the_network_team(
     page.goto("/desk/?queue=team")
     expect(page.locator("#incident-rows")).to_contain_text("No Wi-Fi in meeting room B")
     shoot(screenshot, page, "9", "network-team-queue", "en", LAPTOP["width"])
+
+
+# --- 10. The dashboard's trend follows the chosen period ---------------------------------------
+
+
+def test_10_the_sla_trend_follows_the_period_and_its_csv_is_named_after_it(
+    new_page, login, demo_users, screenshot
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    end = timezone.localdate()
+    start = end - timedelta(days=6)
+    title = {"en": "Daily trend", "fr": "Tendance quotidienne"}
+    for language, width, page in views(new_page, login, "manager"):
+        page.goto(f"/sla/?from={start.isoformat()}&to={end.isoformat()}")
+        expect(page.locator("#title-trend")).to_contain_text(title[language])
+        page.locator("#title-trend").locator("xpath=../..").locator("summary").click()
+        rows = page.locator("#title-trend").locator("xpath=../..").locator("tbody tr")
+        expect(rows).to_have_count(7)
+        shoot(screenshot, page, "10", "sla-dashboard-week", language, width)
+        with page.expect_download() as download:
+            page.locator("a[href*='table=trend']").click()
+        assert download.value.suggested_filename == (
+            f"sla-trend-{start.isoformat()}-to-{end.isoformat()}.csv"
+        )

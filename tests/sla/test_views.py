@@ -349,3 +349,45 @@ def test_a_stale_edit_is_refused_with_409(client_for, max_, office):
     data = {"name": office.name, "timezone": "UTC", "monday": "08:00-17:00", "version": "0"}
     response = client_for(max_).post(reverse("sla:calendar_detail", args=[office.pk]), data)
     assert response.status_code == 409
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "unit", "buckets", "first"),
+    [
+        ("2026-03-01", "2026-03-07", "day", 7, "2026-03-01"),
+        ("2026-01-01", "2026-03-31", "week", 14, "2025-12-29"),
+        ("2025-04-01", "2026-03-31", "month", 12, "2025-04-01"),
+    ],
+)
+def test_the_trend_follows_the_chosen_period(
+    client_for, max_, history, start, end, unit, buckets, first
+):
+    with time_machine.travel(utc(2026, 3, 4, 10), tick=False):
+        response = client_for(max_).get(DASHBOARD, {"from": start, "to": end})
+        csv_response = client_for(max_).get(
+            DASHBOARD, {"from": start, "to": end, "format": "csv", "table": "trend"}
+        )
+    trend = response.context["trend"]
+    assert len(trend) == buckets and {row["unit"] for row in trend} == {unit}
+    assert trend[0]["start"].isoformat() == first
+    total = response.context["totals"]
+    assert sum(r["met"] for r in trend) == total["met"]
+    assert sum(r["breached"] for r in trend) == total["breached"]
+    rows = list(csv.reader(io.StringIO(csv_response.content.decode())))
+    assert rows[0] == ["period", "unit", "start", "met", "breached", "compliance"]
+    assert len(rows) == buckets + 1
+    assert f'filename="sla-trend-{start}-to-{end}.csv"' in csv_response["Content-Disposition"]
+
+
+def test_csv_names_carry_what_was_exported(client_for, max_, history):
+    with time_machine.travel(utc(2026, 3, 4, 10, 7), tick=False):
+        names = {
+            table: client_for(max_).get(
+                DASHBOARD,
+                {"from": "2026-03-01", "to": "2026-03-31", "format": "csv", "table": table},
+            )["Content-Disposition"]
+            for table in ("team", "breached", "at_risk")
+        }
+    assert names["team"] == 'attachment; filename="sla-team-2026-03-01-to-2026-03-31.csv"'
+    assert names["breached"] == 'attachment; filename="sla-breached-2026-03-04T1007.csv"'
+    assert names["at_risk"] == 'attachment; filename="sla-at-risk-2026-03-04T1007.csv"'
