@@ -76,6 +76,15 @@ LIST_COLUMNS = (
 )
 
 
+def _landing_queue(queues) -> str:
+    """Where an agent's work is when they arrive: their own open incidents, else their teams'
+    unassigned ones, else everything open (a manager, a new agent)."""
+    for queue in queues:
+        if queue["key"] in ("mine", "team") and queue["apply"](Incident.objects.all()).exists():
+            return queue["key"]
+    return "open"
+
+
 def _without_blanks(query):
     """The query string without empty values (an "Any" select sends ``state=``)."""
     cleaned = query.copy()
@@ -146,7 +155,7 @@ def _queues(user) -> list[dict]:
 @require_safe
 def incident_list(request):
     queues = _queues(request.user)
-    key = request.GET.get("queue") or ("mine" if "q" not in request.GET else "all")
+    key = request.GET.get("queue") or (_landing_queue(queues) if "q" not in request.GET else "all")
     queue = next((q for q in queues if q["key"] == key), queues[0])
     base = with_deadlines(queue["apply"](Incident.objects.visible_to(request.user)), MODEL)
     filters = IncidentFilter(_without_blanks(request.GET), queryset=base, request=request)

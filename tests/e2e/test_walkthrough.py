@@ -3,6 +3,7 @@ English and French, on a phone (390 px) and a laptop (1366 px). Screenshots:
 ``test-results/screenshots/walkthrough-<item>-<page>-<language>-<width>.png``."""
 
 import re
+from urllib.parse import urlparse
 
 import pytest
 from playwright.sync_api import expect
@@ -342,3 +343,37 @@ def test_10_the_sla_trend_follows_the_period_and_its_csv_is_named_after_it(
         assert download.value.suggested_filename == (
             f"sla-trend-{start.isoformat()}-to-{end.isoformat()}.csv"
         )
+
+
+# --- 8. Honest navigation --------------------------------------------------------------------
+
+
+def test_8_each_role_lands_where_its_work_is_and_nothing_offers_what_is_not_there(
+    new_page, login, demo_users, screenshot
+):
+    from incidents import services
+
+    network = demo_users["netagent"].teams.get()
+    services.open_incident(
+        actor=demo_users["agent"],
+        requester=demo_users["enduser"],
+        title="Switch port dead in room B",
+        urgency=2,
+        assignment_group=network,
+    )
+    landing = {"enduser": "/portal/", "netagent": "/desk/", "manager": "/sla/", "cab": "/changes/"}
+    for username, path in landing.items():
+        for language, width, page in views(new_page, login, username):
+            page.goto("/")
+            assert urlparse(page.url).path.startswith(path), (username, page.url)
+            footer = page.locator(".app-footer")
+            expect(footer.locator("a[href='/api/docs/']")).to_have_count(
+                0 if username == "enduser" else 1
+            )
+            expect(page.locator(".tile-unavailable")).to_have_count(0)
+            if username == "netagent":  # nothing of their own yet: their team's queue
+                expect(page.locator(".desk-queues .active")).to_have_attribute(
+                    "href", "?queue=team"
+                )
+                expect(page.locator("#incident-rows")).to_contain_text("Switch port dead")
+            shoot(screenshot, page, "8", f"landing-{username}", language, width)

@@ -578,3 +578,13 @@ def test_resolving_never_picks_a_resolution_code_for_the_agent(db, client, alice
     page = client.get(detail(make_incident())).content.decode()
     menu = page[page.index('id="resolution-code"') :]
     assert menu.split("<option", 2)[1].startswith(' value="">')
+
+
+def test_an_agent_lands_on_their_own_work_else_their_teams_else_all_open(db, client, alice):
+    client.force_login(alice)
+    land = lambda: client.get(reverse("incidents:incident_list")).context["queue"]["key"]  # noqa: E731
+    assert land() == "open"
+    team_work = make_incident(assignment_group=alice.teams.get())
+    assert land() == "team"
+    services.take(team_work, actor=alice)
+    assert land() == "mine"
