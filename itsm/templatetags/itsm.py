@@ -240,3 +240,15 @@ def marked(field):
             "aria-describedby": f"{field.auto_id}_errors",
         }
     )
+
+
+@register.simple_tag
+def change_line(who, field, old, new) -> str:
+    """One audited change as a sentence: a value set, cleared or changed (never "changed X
+    from — to Y"); the field's label quoted, so that it reads as a sentence in any language."""
+    values = {"who": who, "field": field, "old": old, "new": new}
+    if old in (None, "", "—"):
+        return _("%(who)s set “%(field)s” to %(new)s") % values
+    if new in (None, "", "—"):
+        return _("%(who)s cleared “%(field)s” (was %(old)s)") % values
+    return _("%(who)s changed “%(field)s” from %(old)s to %(new)s") % values

@@ -377,3 +377,51 @@ def test_8_each_role_lands_where_its_work_is_and_nothing_offers_what_is_not_ther
                 )
                 expect(page.locator("#incident-rows")).to_contain_text("Switch port dead")
             shoot(screenshot, page, "8", f"landing-{username}", language, width)
+
+
+# --- 7. French everywhere a person reads ---------------------------------------------------------
+
+
+def test_7_cmdb_labels_activity_lines_and_history_dates_read_in_the_users_language(
+    new_page, login, demo_users, screenshot
+):
+    from cmdb import services as cmdb_services
+    from cmdb.classes import ensure_default_classes
+    from cmdb.models import CIClass
+    from incidents import services
+
+    ensure_default_classes()
+    alex = demo_users["agent"]
+    ci = cmdb_services.create_ci(
+        actor=alex,
+        name="Intranet",
+        ci_class=CIClass.objects.get(name="business_service"),
+        attributes={"service_hours": "24x7", "users": 300},
+    )
+    cmdb_services.update_ci(ci, {"criticality": 2}, actor=alex)
+    incident = services.open_incident(
+        actor=alex, requester=demo_users["enduser"], title="Intranet slow", urgency=2
+    )
+    services.assign(incident, actor=alex, assignee=alex)
+    words = {
+        "en": ("Business service", "Service hours", "set “assignee” to Alex Martin", "Dec."),
+        "fr": (
+            "Service métier",
+            "Heures de service",
+            "a renseigné « affecté à » : Alex Martin",
+            "décembre",
+        ),
+    }
+    for language, width, page in views(new_page, login, "agent"):
+        klass, attribute, activity, month = words[language]
+        page.goto(ci.get_absolute_url())
+        expect(page.locator("main")).to_contain_text(klass)
+        expect(page.locator("main")).to_contain_text(attribute)
+        expect(page.locator(".ci-history")).to_contain_text(month)
+        if language == "fr":
+            expect(page.locator("main")).not_to_contain_text("Business service")
+        shoot(screenshot, page, "7", "ci-page", language, width)
+        page.goto(incident.desk_url())
+        expect(page.locator(".timeline")).to_contain_text(activity)
+        expect(page.locator(".timeline")).not_to_contain_text(" de — ")
+        shoot(screenshot, page, "7", "incident-activity", language, width)
