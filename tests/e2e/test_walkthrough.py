@@ -425,3 +425,26 @@ def test_7_cmdb_labels_activity_lines_and_history_dates_read_in_the_users_langua
         expect(page.locator(".timeline")).to_contain_text(activity)
         expect(page.locator(".timeline")).not_to_contain_text(" de — ")
         shoot(screenshot, page, "7", "incident-activity", language, width)
+
+
+# --- 1. Audit truth ----------------------------------------------------------------------------
+
+
+def test_1_saving_the_details_untouched_records_nothing(new_page, login, demo_users, screenshot):
+    from incidents import services
+
+    incident = services.open_incident(
+        actor=demo_users["agent"],
+        requester=demo_users["enduser"],
+        title="Scanner offline",
+        description="Line one\nLine two\n\n- a list\n- of items\n",
+        urgency=2,
+    )
+    for language, width, page in views(new_page, login, "agent"):
+        before = incident.events.count()
+        page.goto(incident.desk_url())
+        with page.expect_response(lambda r: "/edit/" in r.url):
+            page.locator("form.ticket-fields [type=submit]").click()
+        expect(page.locator(".timeline")).not_to_contain_text("description")
+        assert incident.events.count() == before
+        shoot(screenshot, page, "1", "details-saved-untouched", language, width)
