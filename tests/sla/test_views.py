@@ -391,3 +391,10 @@ def test_csv_names_carry_what_was_exported(client_for, max_, history):
     assert names["team"] == 'attachment; filename="sla-team-2026-03-01-to-2026-03-31.csv"'
     assert names["breached"] == 'attachment; filename="sla-breached-2026-03-04T1007.csv"'
     assert names["at_risk"] == 'attachment; filename="sla-at-risk-2026-03-04T1007.csv"'
+
+
+def test_the_demo_calendars_holidays_are_named_in_the_demos_language(db):
+    from sla.demo import paris_calendar
+
+    names = set(paris_calendar().holidays.values_list("name", flat=True))
+    assert "New Year's Day" in names and "Jour de l'an" not in names
