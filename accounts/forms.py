@@ -6,12 +6,21 @@ from django.utils.translation import gettext_lazy as _
 
 from itsm.forms import TypeAheadField
 
-from .models import User
+from .models import User, time_zones
 
 
 class LanguageForm(forms.Form):
     language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
     next = forms.CharField(required=False, widget=forms.HiddenInput)
+
+
+class TimeZoneForm(forms.Form):
+    time_zone = forms.ChoiceField(label=_("Time zone"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        server = _("The server's (%(zone)s)") % {"zone": settings.TIME_ZONE}
+        self.fields["time_zone"].choices = [("", server)] + [(z, z) for z in time_zones()]
 
 
 def person_label(user) -> str:

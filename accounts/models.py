@@ -1,5 +1,8 @@
+import zoneinfo
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -20,6 +23,16 @@ def matching(people, text: str):
     return people
 
 
+def time_zones() -> list[str]:
+    """The IANA time zones a person may choose, sorted."""
+    return sorted(zoneinfo.available_timezones() - {"localtime", "Factory"})
+
+
+def validate_time_zone(value: str) -> None:
+    if value and value not in zoneinfo.available_timezones():
+        raise ValidationError(_("Unknown time zone: %(zone)s."), params={"zone": value})
+
+
 class User(AbstractUser):
     """A person: end user, agent, CAB member, manager... Roles are groups (see itsm.permissions)."""
 
@@ -29,6 +42,13 @@ class User(AbstractUser):
         blank=True,
         choices=settings.LANGUAGES,
         help_text=_("Interface and email language; empty follows the browser."),
+    )
+    time_zone = models.CharField(
+        _("time zone"),
+        max_length=64,
+        blank=True,
+        validators=[validate_time_zone],
+        help_text=_("Times are shown in this zone; empty follows the server's."),
     )
     manager = models.ForeignKey(
         "self",

@@ -14,20 +14,24 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import ProtectedError
+from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 from itsm import broker
-from itsm.permissions import ADMIN, GROUP_ROLES, ROLES, check_fields, has_role
+from itsm.permissions import ADMIN, GROUP_ROLES, ROLES, STAFF_ROLES, check_fields, has_role
 from itsm.workflow import Conflict
 
 from .models import Team, User
 
 # Fields an administrator sets on a user (besides ``roles``, ``teams`` and ``password``).
 USER_FIELDS = frozenset(
-    {"username", "email", "first_name", "last_name", "language", "phone", "manager", "is_active"}
+    {
+        *("username", "email", "first_name", "last_name", "language", "time_zone", "phone"),
+        *("manager", "is_active"),
+    }
 )
 # Fields anyone sets on their own profile (besides ``password``).
-PROFILE_FIELDS = frozenset({"email", "first_name", "last_name", "language", "phone"})
+PROFILE_FIELDS = frozenset({"email", "first_name", "last_name", "language", "time_zone", "phone"})
 TEAM_FIELDS = frozenset({"name", "description", "email", "lead", "members"})
 
 
@@ -78,6 +82,34 @@ def create_user(
     user.save()
     _apply_roles(user, roles)
     user.teams.set(teams)
+    return user
+
+
+@transaction.atomic
+def register_caller(*, actor, first_name: str, last_name: str, email: str = "", phone: str = ""):
+    """Someone the desk hears from who is not in the directory yet (a phone call, a walk-in):
+    the agent logging their incident adds them as an end user, without roles, and without a
+    password until they are given one. An address someone already has is refused: pick them."""
+    if actor is None or not has_role(actor, *STAFF_ROLES):
+        raise PermissionDenied(_("Only the service desk adds callers."))
+    first_name, last_name, email = first_name.strip(), last_name.strip(), email.strip()
+    if not (first_name and last_name):
+        raise ValidationError({"last_name": [_("Give the caller's first and last name.")]})
+    if email and User.objects.filter(email__iexact=email).exists():
+        raise ValidationError(
+            {"email": [_("Someone in the directory has this address: pick them instead.")]}
+        )
+    base = slugify(email.split("@")[0] if email else f"{first_name}.{last_name}")[:140] or "caller"
+    username, n = base, 1
+    while User.objects.filter(username__iexact=username).exists():
+        n += 1
+        username = f"{base}{n}"
+    user = User(
+        username=username, first_name=first_name, last_name=last_name, email=email, phone=phone
+    )
+    user.set_unusable_password()
+    user.full_clean(exclude=["password"])
+    user.save()
     return user
 
 

@@ -19,5 +19,6 @@ urlpatterns = [
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("language/", views.set_language, name="set_language"),
+    path("time-zone/", views.time_zone, name="time_zone"),
     path("people/lookup/", views.person_lookup, name="person_lookup"),
 ]

@@ -1,14 +1,18 @@
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import activate
-from django.views.decorators.http import require_POST, require_safe
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from itsm.permissions import STAFF_ROLES, role_required
 
 from . import services
-from .forms import LanguageForm, person_label
+from .forms import LanguageForm, TimeZoneForm, person_label
 from .middleware import SESSION_KEY
 from .models import User, matching
 
@@ -54,3 +58,20 @@ def person_lookup(request):
     return render(
         request, "_typeahead_options.html", {"options": [person_label(p) for p in people]}
     )
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def time_zone(request):
+    """The time zone a person reads every date and time in (their own profile)."""
+    user = request.user
+    form = TimeZoneForm(request.POST or None, initial={"time_zone": user.time_zone})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_profile(user, form.cleaned_data, actor=user)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Dates and times now show in your chosen time zone."))
+            return redirect("time_zone")
+    return render(request, "accounts/time_zone.html", {"form": form})

@@ -4,58 +4,76 @@ Seeded by migration 0003 and re-created by the demo loader when missing; admins 
 classes, and tune these, in /admin/ or through ``cmdb/classes/``.
 """
 
+from django.utils.translation import gettext_noop
+
 HOSTNAME = r"^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$"
-VERSION = {"type": "string", "title": "Version", "maxLength": 50}
-LOCATION = {"type": "string", "title": "Location", "maxLength": 100}
+VERSION = {"type": "string", "title": gettext_noop("Version"), "maxLength": 50}
+LOCATION = {"type": "string", "title": gettext_noop("Location"), "maxLength": 100}
 
 CLASSES = [
     {
         "name": "business_service",
-        "label": "Business service",
+        "label": gettext_noop("Business service"),
         "description": "A service the business consumes (email, CRM, VPN...).",
         "attribute_schema": {
             "type": "object",
             "properties": {
                 "service_hours": {
                     "type": "string",
-                    "title": "Service hours",
+                    "title": gettext_noop("Service hours"),
                     "enum": ["24x7", "business_hours", "extended_hours"],
                 },
-                "tier": {"type": "string", "title": "Tier", "enum": ["gold", "silver", "bronze"]},
-                "customer_facing": {"type": "boolean", "title": "Customer facing"},
-                "users": {"type": "integer", "title": "Users", "minimum": 0},
-                "rto_minutes": {"type": "integer", "title": "RTO (minutes)", "minimum": 0},
-                "rpo_minutes": {"type": "integer", "title": "RPO (minutes)", "minimum": 0},
+                "tier": {
+                    "type": "string",
+                    "title": gettext_noop("Tier"),
+                    "enum": ["gold", "silver", "bronze"],
+                },
+                "customer_facing": {"type": "boolean", "title": gettext_noop("Customer facing")},
+                "users": {"type": "integer", "title": gettext_noop("Users"), "minimum": 0},
+                "rto_minutes": {
+                    "type": "integer",
+                    "title": gettext_noop("RTO (minutes)"),
+                    "minimum": 0,
+                },
+                "rpo_minutes": {
+                    "type": "integer",
+                    "title": gettext_noop("RPO (minutes)"),
+                    "minimum": 0,
+                },
             },
             "additionalProperties": False,
         },
     },
     {
         "name": "application",
-        "label": "Application",
+        "label": gettext_noop("Application"),
         "description": "Software that delivers (part of) a business service.",
         "attribute_schema": {
             "type": "object",
             "properties": {
                 "version": VERSION,
-                "vendor": {"type": "string", "title": "Vendor", "maxLength": 100},
-                "url": {"type": "string", "title": "URL", "format": "uri"},
-                "language": {"type": "string", "title": "Language / platform", "maxLength": 50},
-                "licence": {"type": "string", "title": "Licence", "maxLength": 100},
+                "vendor": {"type": "string", "title": gettext_noop("Vendor"), "maxLength": 100},
+                "url": {"type": "string", "title": gettext_noop("URL"), "format": "uri"},
+                "language": {
+                    "type": "string",
+                    "title": gettext_noop("Language / platform"),
+                    "maxLength": 50,
+                },
+                "licence": {"type": "string", "title": gettext_noop("Licence"), "maxLength": 100},
             },
             "additionalProperties": False,
         },
     },
     {
         "name": "database",
-        "label": "Database",
+        "label": gettext_noop("Database"),
         "description": "A database instance or cluster.",
         "attribute_schema": {
             "type": "object",
             "properties": {
                 "engine": {
                     "type": "string",
-                    "title": "Engine",
+                    "title": gettext_noop("Engine"),
                     "enum": [
                         "postgresql",
                         "mysql",
@@ -68,9 +86,14 @@ CLASSES = [
                     ],
                 },
                 "version": VERSION,
-                "port": {"type": "integer", "title": "Port", "minimum": 1, "maximum": 65535},
-                "size_gb": {"type": "number", "title": "Size (GB)", "minimum": 0},
-                "replicas": {"type": "integer", "title": "Replicas", "minimum": 0},
+                "port": {
+                    "type": "integer",
+                    "title": gettext_noop("Port"),
+                    "minimum": 1,
+                    "maximum": 65535,
+                },
+                "size_gb": {"type": "number", "title": gettext_noop("Size (GB)"), "minimum": 0},
+                "replicas": {"type": "integer", "title": gettext_noop("Replicas"), "minimum": 0},
             },
             "required": ["engine"],
             "additionalProperties": False,
@@ -78,18 +101,43 @@ CLASSES = [
     },
     {
         "name": "server",
-        "label": "Server",
+        "label": gettext_noop("Server"),
         "description": "A physical or virtual server.",
         "attribute_schema": {
             "type": "object",
             "properties": {
-                "hostname": {"type": "string", "title": "Host name", "pattern": HOSTNAME},
-                "ip_address": {"type": "string", "title": "IP address", "format": "ipv4"},
-                "os": {"type": "string", "title": "Operating system", "maxLength": 100},
-                "cpu_count": {"type": "integer", "title": "CPUs", "minimum": 1, "maximum": 1024},
-                "memory_gb": {"type": "number", "title": "Memory (GB)", "exclusiveMinimum": 0},
-                "virtual": {"type": "boolean", "title": "Virtual"},
-                "serial_number": {"type": "string", "title": "Serial number", "maxLength": 64},
+                "hostname": {
+                    "type": "string",
+                    "title": gettext_noop("Host name"),
+                    "pattern": HOSTNAME,
+                },
+                "ip_address": {
+                    "type": "string",
+                    "title": gettext_noop("IP address"),
+                    "format": "ipv4",
+                },
+                "os": {
+                    "type": "string",
+                    "title": gettext_noop("Operating system"),
+                    "maxLength": 100,
+                },
+                "cpu_count": {
+                    "type": "integer",
+                    "title": gettext_noop("CPUs"),
+                    "minimum": 1,
+                    "maximum": 1024,
+                },
+                "memory_gb": {
+                    "type": "number",
+                    "title": gettext_noop("Memory (GB)"),
+                    "exclusiveMinimum": 0,
+                },
+                "virtual": {"type": "boolean", "title": gettext_noop("Virtual")},
+                "serial_number": {
+                    "type": "string",
+                    "title": gettext_noop("Serial number"),
+                    "maxLength": 64,
+                },
                 "location": LOCATION,
             },
             "additionalProperties": False,
@@ -97,14 +145,14 @@ CLASSES = [
     },
     {
         "name": "network_device",
-        "label": "Network device",
+        "label": gettext_noop("Network device"),
         "description": "Routers, switches, firewalls, load balancers, VPN gateways.",
         "attribute_schema": {
             "type": "object",
             "properties": {
                 "device_type": {
                     "type": "string",
-                    "title": "Device type",
+                    "title": gettext_noop("Device type"),
                     "enum": [
                         "router",
                         "switch",
@@ -115,10 +163,14 @@ CLASSES = [
                         "access_point",
                     ],
                 },
-                "ip_address": {"type": "string", "title": "Management IP", "format": "ipv4"},
-                "model": {"type": "string", "title": "Model", "maxLength": 100},
+                "ip_address": {
+                    "type": "string",
+                    "title": gettext_noop("Management IP"),
+                    "format": "ipv4",
+                },
+                "model": {"type": "string", "title": gettext_noop("Model"), "maxLength": 100},
                 "firmware": VERSION,
-                "ports": {"type": "integer", "title": "Ports", "minimum": 0},
+                "ports": {"type": "integer", "title": gettext_noop("Ports"), "minimum": 0},
                 "location": LOCATION,
             },
             "required": ["device_type"],
@@ -127,24 +179,28 @@ CLASSES = [
     },
     {
         "name": "storage",
-        "label": "Storage",
+        "label": gettext_noop("Storage"),
         "description": "SAN, NAS, object storage and backup systems.",
         "attribute_schema": {
             "type": "object",
             "properties": {
                 "storage_type": {
                     "type": "string",
-                    "title": "Storage type",
+                    "title": gettext_noop("Storage type"),
                     "enum": ["san", "nas", "object", "backup"],
                 },
-                "capacity_tb": {"type": "number", "title": "Capacity (TB)", "minimum": 0},
-                "used_tb": {"type": "number", "title": "Used (TB)", "minimum": 0},
+                "capacity_tb": {
+                    "type": "number",
+                    "title": gettext_noop("Capacity (TB)"),
+                    "minimum": 0,
+                },
+                "used_tb": {"type": "number", "title": gettext_noop("Used (TB)"), "minimum": 0},
                 "protocol": {
                     "type": "string",
-                    "title": "Protocol",
+                    "title": gettext_noop("Protocol"),
                     "enum": ["iscsi", "fc", "nfs", "smb", "s3"],
                 },
-                "model": {"type": "string", "title": "Model", "maxLength": 100},
+                "model": {"type": "string", "title": gettext_noop("Model"), "maxLength": 100},
                 "location": LOCATION,
             },
             "additionalProperties": False,
@@ -152,21 +208,33 @@ CLASSES = [
     },
     {
         "name": "cloud_resource",
-        "label": "Cloud resource",
+        "label": gettext_noop("Cloud resource"),
         "description": "A resource in a public cloud (instance, managed database, bucket...).",
         "attribute_schema": {
             "type": "object",
             "properties": {
                 "provider": {
                     "type": "string",
-                    "title": "Provider",
+                    "title": gettext_noop("Provider"),
                     "enum": ["aws", "azure", "gcp", "ovhcloud", "scaleway", "other"],
                 },
-                "resource_type": {"type": "string", "title": "Resource type", "maxLength": 100},
-                "region": {"type": "string", "title": "Region", "maxLength": 50},
-                "account": {"type": "string", "title": "Account / subscription", "maxLength": 100},
-                "resource_id": {"type": "string", "title": "Resource id", "maxLength": 255},
-                "size": {"type": "string", "title": "Size / tier", "maxLength": 50},
+                "resource_type": {
+                    "type": "string",
+                    "title": gettext_noop("Resource type"),
+                    "maxLength": 100,
+                },
+                "region": {"type": "string", "title": gettext_noop("Region"), "maxLength": 50},
+                "account": {
+                    "type": "string",
+                    "title": gettext_noop("Account / subscription"),
+                    "maxLength": 100,
+                },
+                "resource_id": {
+                    "type": "string",
+                    "title": gettext_noop("Resource id"),
+                    "maxLength": 255,
+                },
+                "size": {"type": "string", "title": gettext_noop("Size / tier"), "maxLength": 50},
             },
             "required": ["provider", "resource_type"],
             "additionalProperties": False,

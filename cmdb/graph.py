@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from .impact import Reached, Walk, dependencies_of, impact_of
-from .models import CI, Relationship
+from .models import CI, Relationship, translated
 
 LEVEL_CAP = 20
 UP, DOWN, FOCUS = "up", "down", "focus"
@@ -77,7 +77,7 @@ def _node(row: Reached, side: str) -> dict:
         "id": row.id,
         "name": row.name,
         "class": row.class_name,
-        "class_label": row.class_label,
+        "class_label": translated(row.class_label),
         "status": row.status,
         "criticality": row.criticality,
         "depth": row.depth,
@@ -88,7 +88,7 @@ def _node(row: Reached, side: str) -> dict:
 
 
 def _summary(key: str, side: str, depth: int, members: list[Reached]) -> dict:
-    counts = Counter(row.class_label for row in members)
+    counts = Counter(translated(row.class_label) for row in members)
     breakdown = ", ".join(f"{count} × {label}" for label, count in counts.most_common())
     return {
         "id": key,
@@ -141,7 +141,7 @@ def neighbourhood(
             0,
             ci.name,
             ci.ci_class.name,
-            str(ci.ci_class.label),
+            ci.ci_class.display_label,
             ci.status,
             ci.environment,
             ci.criticality,

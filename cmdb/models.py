@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from itsm.models import TicketEventBase, TimestampedModel
@@ -14,6 +15,12 @@ from .permissions import can_view_cmdb
 from .schema import attribute_errors, schema_errors, schema_properties
 
 BUSINESS_SERVICE = "business_service"
+
+
+def translated(text: str) -> str:
+    """A built-in class label or attribute title in the reader's language (the catalogue
+    has them); anything else as typed."""
+    return gettext(text) if text else text
 
 
 class CIClass(models.Model):
@@ -32,7 +39,13 @@ class CIClass(models.Model):
         ordering = ["label"]
 
     def __str__(self) -> str:
-        return self.label
+        return self.display_label
+
+    @property
+    def display_label(self) -> str:
+        """The label in the reader's language: the built-in classes' labels are in the
+        catalogue (``cmdb/classes.py``); a label an admin typed reads as typed."""
+        return translated(self.label)
 
     def clean(self):
         errors = schema_errors(self.attribute_schema)
@@ -45,7 +58,11 @@ class CIClass(models.Model):
 
     @property
     def properties(self) -> list[dict]:
-        return schema_properties(self.attribute_schema)
+        """The schema's attributes, titles in the reader's language (as ``display_label``)."""
+        return [
+            {**prop, "title": translated(prop["title"])}
+            for prop in schema_properties(self.attribute_schema)
+        ]
 
     @property
     def is_service(self) -> bool:

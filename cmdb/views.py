@@ -155,7 +155,7 @@ def history_rows(ci: CI) -> list[dict]:
         "ci": dict(CI.objects.filter(pk__in=ids["ci"] - {None}).values_list("pk", "name")),
         "user": {u.pk: str(u) for u in User.objects.filter(pk__in=ids["user"])},
         "team": dict(Team.objects.filter(pk__in=ids["team"]).values_list("pk", "name")),
-        "class": dict(CIClass.objects.filter(pk__in=ids["class"]).values_list("pk", "label")),
+        "class": {c.pk: c.display_label for c in CIClass.objects.filter(pk__in=ids["class"])},
     }
     labels = dict(Relationship.Type.choices)
 
@@ -243,7 +243,7 @@ def ci_edit(request, pk):
 def _class_help() -> list[dict]:
     """Each class's attributes, for the help panel beside the attributes field."""
     return [
-        {"id": c.pk, "name": c.name, "label": c.label, "properties": c.properties}
+        {"id": c.pk, "name": c.name, "label": c.display_label, "properties": c.properties}
         for c in CIClass.objects.order_by("label")
     ]
 

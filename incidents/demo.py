@@ -231,6 +231,54 @@ def seed_demo(progress=None) -> None:
         _work(incident, rng, agent, requester, created, now)
         if progress is not None and index % 40 == 0:
             progress.set_postfix_str(f"incidents {index}/{COUNT}")
+    _for_the_end_user_login(teams, now)
+
+
+def _for_the_end_user_login(teams, now) -> None:
+    """The demo's end user finds work waiting for them on the portal's home, whatever the
+    random draw gave them: a fix to confirm and rate, and a question to answer."""
+    emma = User.objects.filter(username="enduser").first()
+    alex = User.objects.filter(username="agent").first()
+    if emma is None or alex is None:
+        return
+    desk = teams.get("Service Desk")
+    opened = now - timedelta(days=1, hours=3)
+    with time_machine.travel(opened, tick=False):
+        solved = services.open_incident(
+            actor=emma,
+            requester=emma,
+            title="Docking station no longer detects my second screen",
+            description="Since the update on Monday only the laptop screen lights up.",
+            urgency=2,
+        )
+    with time_machine.travel(opened + timedelta(minutes=20), tick=False):
+        services.assign(solved, actor=alex, group=desk, assignee=alex)
+        services.take(solved, actor=alex)
+    with time_machine.travel(opened + timedelta(hours=2), tick=False):
+        services.resolve(
+            solved,
+            actor=alex,
+            code="fixed",
+            notes="Updated the docking station firmware; both screens work again.",
+        )
+    opened = now - timedelta(hours=5)
+    with time_machine.travel(opened, tick=False):
+        question = services.open_incident(
+            actor=emma,
+            requester=emma,
+            title="Expense report spreadsheet will not open",
+            description="Excel says the file is locked for editing by another user.",
+            urgency=3,
+        )
+    with time_machine.travel(opened + timedelta(minutes=35), tick=False):
+        services.assign(question, actor=alex, group=desk, assignee=alex)
+        services.take(question, actor=alex)
+        services.comment(
+            question,
+            actor=alex,
+            body="Hi Emma, which folder is the file in, and who else uses it?",
+        )
+        services.hold(question, actor=alex, reason="awaiting_caller")
 
 
 def _work(incident, rng, agent, requester, created, now) -> None:

@@ -81,12 +81,44 @@ class NewIncidentForm(IncidentForm):
     """An agent logs an incident for someone (a phone call, a walk-in)."""
 
     requester = PersonPickerField(
-        label=_("Requester"), help_text=_("Type part of a name, username or email, then pick.")
+        label=_("Requester"),
+        required=False,
+        help_text=_("Type part of a name, username or email, then pick."),
     )
+    # A caller who is not in the directory yet: the desk adds them (accounts.services).
+    caller_first_name = forms.CharField(label=_("First name"), required=False, max_length=150)
+    caller_last_name = forms.CharField(label=_("Last name"), required=False, max_length=150)
+    caller_email = forms.EmailField(label=_("Email"), required=False)
+    caller_phone = forms.CharField(label=_("Phone"), required=False, max_length=40)
     version = None
+    CALLER_FIELDS = ("caller_first_name", "caller_last_name", "caller_email", "caller_phone")
 
     class Meta(IncidentForm.Meta):
         fields = ["requester", *IncidentForm.Meta.fields]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The caller first (picked, or added), then the incident.
+        order = ["requester", *self.CALLER_FIELDS]
+        self.order_fields(order + [name for name in self.fields if name not in order])
+
+    def clean(self):
+        data = super().clean()
+        new_caller = any(data.get(name) for name in self.CALLER_FIELDS)
+        if not data.get("requester") and not new_caller and "requester" not in self.errors:
+            self.add_error(
+                "requester", _("Pick the caller, or add them under “Not in the directory?”.")
+            )
+        return data
+
+    def incident_values(self) -> dict:
+        return {name: self.cleaned_data[name] for name in IncidentForm.Meta.fields}
+
+    def new_caller(self) -> dict:
+        """What the desk knows of a caller to add, as ``register_caller`` takes it."""
+        return {
+            name.removeprefix("caller_"): self.cleaned_data[name] for name in self.CALLER_FIELDS
+        }
 
 
 class HoldForm(forms.Form):
@@ -110,7 +142,10 @@ class HoldForm(forms.Form):
 
 
 class ResolveForm(forms.Form):
-    resolution_code = forms.ChoiceField(label=_("Resolution code"), choices=ResolutionCode.choices)
+    # A blank first option: the agent chooses the code, nothing is picked for them.
+    resolution_code = forms.ChoiceField(
+        label=_("Resolution code"), choices=[("", _("Choose…")), *ResolutionCode.choices]
+    )
     resolution_notes = forms.CharField(
         label=_("Resolution notes"),
         widget=forms.Textarea(attrs={"rows": 3}),

@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.incident_list, name="incident_list"),
     path("incidents/new/", views.incident_add, name="incident_add"),
     path("incidents/bulk/", views.incident_bulk, name="incident_bulk"),
+    path("incidents/caller/", views.incident_caller, name="incident_caller"),
     path("incidents/<str:number>/", views.incident_detail, name="incident_detail"),
     path("incidents/<str:number>/edit/", views.incident_update, name="incident_update"),
     path("incidents/<str:number>/take/", views.incident_take, name="incident_take"),

@@ -1,17 +1,26 @@
 """The agent desk for incidents: queues, the list, the ticket page and its quick actions."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import (
+    NON_FIELD_ERRORS,
+    FieldDoesNotExist,
+    PermissionDenied,
+    ValidationError,
+)
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts.models import Team
+from accounts.services import register_caller
 from itsm.attachments import UploadRefused, UploadTooLarge, download_response
-from itsm.extensions import panels_for, queues_for
+from itsm.extensions import deadline_cells, panels_for, queues_for, with_deadlines
 from itsm.pagination import paginate
 from itsm.permissions import get_visible_or_404, role_required, staff_user_ids
 from itsm.templatetags.itsm import since
@@ -65,6 +74,15 @@ LIST_COLUMNS = (
     "assignment_group__name",
     "service__name",
 )
+
+
+def _landing_queue(queues) -> str:
+    """Where an agent's work is when they arrive: their own open incidents, else their teams'
+    unassigned ones, else everything open (a manager, a new agent)."""
+    for queue in queues:
+        if queue["key"] in ("mine", "team") and queue["apply"](Incident.objects.all()).exists():
+            return queue["key"]
+    return "open"
 
 
 def _without_blanks(query):
@@ -137,9 +155,9 @@ def _queues(user) -> list[dict]:
 @require_safe
 def incident_list(request):
     queues = _queues(request.user)
-    key = request.GET.get("queue") or ("mine" if "q" not in request.GET else "all")
+    key = request.GET.get("queue") or (_landing_queue(queues) if "q" not in request.GET else "all")
     queue = next((q for q in queues if q["key"] == key), queues[0])
-    base = queue["apply"](Incident.objects.visible_to(request.user))
+    base = with_deadlines(queue["apply"](Incident.objects.visible_to(request.user)), MODEL)
     filters = IncidentFilter(_without_blanks(request.GET), queryset=base, request=request)
     if filters.is_valid():
         rows = filters.qs
@@ -181,6 +199,9 @@ def incident_list(request):
     return render(request, template, context)
 
 
+MODEL = "incidents.Incident"
+
+
 def _list_rows(incidents) -> list[dict]:
     """The list's cells as plain dicts, labels already translated.
 
@@ -190,12 +211,14 @@ def _list_rows(incidents) -> list[dict]:
     """
     priorities = {value: str(label) for value, label in Priority.choices}
     states = {value: str(label) for value, label in State.choices}
+    now = timezone.now()
     return [
         {
             "number": incident.number,
             "version": incident.version,
             "url": incident.desk_url(),
             "select_label": _("Select %(number)s") % {"number": incident.number},
+            "moves": " ".join(Incident.workflow.allowed(incident.state)),
             "major": incident.major,
             "priority": str(incident.priority),
             "priority_label": priorities.get(incident.priority, incident.priority),
@@ -208,6 +231,7 @@ def _list_rows(incidents) -> list[dict]:
             "requester": str(incident.requester),
             "updated_at": incident.updated_at.isoformat(),
             "updated_since": since(incident.updated_at),
+            **deadline_cells(MODEL, getattr(incident, "sla_due_at", None), now),
         }
         for incident in incidents
     ]
@@ -218,13 +242,66 @@ def _list_rows(incidents) -> list[dict]:
 def incident_add(request):
     form = NewIncidentForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        data = {k: v for k, v in form.cleaned_data.items() if k != "requester"}
-        incident = services.open_incident(
-            actor=request.user, requester=form.cleaned_data["requester"], **data
-        )
-        messages.success(request, _("Incident %(number)s logged.") % {"number": incident.number})
-        return redirect(incident)
-    return render(request, "incidents/incident_add.html", {"form": form})
+        try:
+            with transaction.atomic():  # a caller is added only with their incident
+                requester = form.cleaned_data["requester"] or register_caller(
+                    actor=request.user, **form.new_caller()
+                )
+                incident = services.open_incident(
+                    actor=request.user, requester=requester, **form.incident_values()
+                )
+        except ValidationError as exc:
+            _errors_to_form(form, exc, prefix="caller_")
+        else:
+            messages.success(
+                request, _("Incident %(number)s logged.") % {"number": incident.number}
+            )
+            return redirect(incident)
+    return render(
+        request,
+        "incidents/incident_add.html",
+        {"form": form, "caller": _caller_context(form)},
+    )
+
+
+def _errors_to_form(form, exc: ValidationError, *, prefix: str) -> None:
+    """A verb's refusal, on the field it names (``email`` of the caller is ``caller_email``)."""
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc)
+        return
+    for name, errors in exc.message_dict.items():
+        field = name if name in form.fields else f"{prefix}{name}"
+        form.add_error(field if field in form.fields else None, errors)
+
+
+def _caller_context(form) -> dict:
+    """The picked caller's open and recent incidents, when the form comes back with one."""
+    requester = form.cleaned_data.get("requester") if hasattr(form, "cleaned_data") else None
+    return _caller_tickets(requester) if requester else {}
+
+
+def _caller_tickets(person) -> dict:
+    mine = Incident.objects.filter(requester=person).only("number", "title", "state", "updated_at")
+    return {
+        "person": person,
+        "open": list(mine.open().order_by("-updated_at")[:5]),
+        "recent": list(
+            mine.exclude(state__in=Incident.workflow.open_states).order_by("-updated_at")[:5]
+        ),
+    }
+
+
+@role_required(*WORK_ROLES)
+@require_safe
+def incident_caller(request):
+    """The open and recent incidents of the caller picked in "New incident" (htmx)."""
+    field = NewIncidentForm.base_fields["requester"]
+    try:
+        person = field.clean(request.GET.get("requester", ""))
+    except ValidationError:
+        person = None
+    context = _caller_tickets(person) if person else {}
+    return render(request, "incidents/_caller_tickets.html", {"caller": context})
 
 
 @role_required(*WORK_ROLES)
@@ -238,22 +315,31 @@ def incident_bulk(request):
         return redirect(back)
     data = form.cleaned_data
     numbers = data["numbers"]
-    try:
-        with transaction.atomic():
-            incidents = list(
-                Incident.objects.visible_to(request.user)
-                .filter(number__in=numbers)
-                .select_for_update()
-                .order_by("number")
-            )
-            if len(incidents) != len(set(numbers)):
-                raise ValidationError(_("Some selected incidents no longer exist."))
-            for incident in incidents:
-                _bulk_apply(
-                    incident, data, actor=request.user, version=form.versions[incident.number]
-                )
-    except (Conflict, ValidationError) as exc:
-        messages.error(request, _("Nothing was changed: %(reason)s") % {"reason": _reason(exc)})
+    refusals = []
+    with transaction.atomic():
+        incidents = list(
+            Incident.objects.visible_to(request.user)
+            .filter(number__in=numbers)
+            .select_for_update()
+            .order_by("number")
+        )
+        found = {incident.number for incident in incidents}
+        refusals += [(n, _("no longer exists.")) for n in sorted(set(numbers) - found)]
+        for incident in incidents:
+            try:
+                with transaction.atomic():  # a refused verb leaves the others' work intact
+                    _bulk_apply(
+                        incident,
+                        data,
+                        actor=request.user,
+                        version=form.versions.get(incident.number),
+                    )
+            except (Conflict, ValidationError, PermissionDenied) as exc:
+                refusals.append((incident.number, _reason(exc)))
+        if refusals:  # all or nothing: one refusal undoes every change of the batch
+            transaction.set_rollback(True)
+    if refusals:
+        messages.error(request, _refusal_message(refusals, len(set(numbers))))
     else:
         count = len(incidents)
         messages.success(
@@ -264,27 +350,44 @@ def incident_bulk(request):
     return redirect(back)
 
 
+def _refusal_message(refusals, selected: int):
+    """Nothing changed, and every ticket that refused, with its reason."""
+    headline = ngettext(
+        "Nothing was changed: %(count)d of %(selected)d incidents refused.",
+        "Nothing was changed: %(count)d of %(selected)d incidents refused.",
+        len(refusals),
+    ) % {"count": len(refusals), "selected": selected}
+    items = format_html_join("", "<li><strong>{}</strong>: {}</li>", refusals)
+    return format_html('{}<ul class="bulk-refusals mb-0">{}</ul>', headline, items)
+
+
 def _bulk_apply(incident, data, *, actor, version=None) -> None:
+    """One incident's part of a bulk action, at the version the list showed (a ticket another
+    desk changed since is refused: 409)."""
+    if data["action"] == "take":
+        services.take(incident, actor=actor, version=version)
+    elif data["action"] == "assign":
+        services.assign(
+            incident,
+            actor=actor,
+            assignee=data.get("assignee"),
+            group=data.get("assignment_group"),
+            version=version,
+        )
+    else:
+        fields = {
+            name: data[name]
+            for name in ("hold_reason", "resolution_code", "resolution_notes")
+            if data.get(name)
+        }
+        services.change_state(incident, data["state"], actor=actor, version=version, **fields)
+
+
+def _field_label(name: str) -> str:
     try:
-        if data["action"] == "take":
-            services.take(incident, actor=actor, version=version)
-        elif data["action"] == "assign":
-            services.assign(
-                incident,
-                actor=actor,
-                assignee=data.get("assignee"),
-                group=data.get("assignment_group"),
-                version=version,
-            )
-        else:
-            fields = {
-                name: data[name]
-                for name in ("hold_reason", "resolution_code", "resolution_notes")
-                if data.get(name)
-            }
-            services.change_state(incident, data["state"], actor=actor, version=version, **fields)
-    except (Conflict, ValidationError) as exc:
-        raise type(exc)(f"{incident.number}: {_reason(exc)}") from exc
+        return capfirst(Incident._meta.get_field(name).verbose_name)
+    except FieldDoesNotExist:
+        return name
 
 
 def _reason(exc) -> str:
@@ -292,7 +395,10 @@ def _reason(exc) -> str:
         return str(exc)
     if isinstance(exc, ValidationError):
         if hasattr(exc, "error_dict"):
-            return "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())
+            return "; ".join(
+                f"{_field_label(k)}: {' '.join(v)}" if k != NON_FIELD_ERRORS else " ".join(v)
+                for k, v in exc.message_dict.items()
+            )
         return " ".join(exc.messages)
     text = str(exc.detail)
     if getattr(exc, "allowed", None) is not None:

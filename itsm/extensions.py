@@ -5,6 +5,9 @@ being imported by them (DESIGN: dependencies point one way).
   template is included on the desk and portal ticket pages (e.g. SLA bars).
 - ``desk_queue``: a named queue of the agent desk, a callable ``(queryset) -> queryset``
   (e.g. "Breaching soon").
+- ``desk_due``: how desk lists of a model learn each ticket's next deadline (a callable
+  ``(queryset) -> queryset`` annotating ``sla_due_at``) and from when it is "soon", for the
+  due / time-left column of every queue.
 - ``approval_action``: the verb that records a decision on an approval (a CAB vote, a
   request's approval), called by the approve/reject links of approval emails
   (``itsm.approvals``): ``@approval_action("changes.Approval")`` on
@@ -16,6 +19,7 @@ being imported by them (DESIGN: dependencies point one way).
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,56 @@ def desk_queue(key: str, label, *, model: str, ordering: tuple[str, ...] = ()):
 
 def queues_for(model_label: str) -> list[Queue]:
     return [queue for queue in _queues.values() if queue.model == model_label]
+
+
+@dataclass(frozen=True)
+class Due:
+    annotate: Callable  # (queryset) -> queryset with ``sla_due_at``
+    soon: timedelta  # a deadline closer than this is at risk
+
+
+_due: dict[str, Due] = {}
+
+
+def desk_due(model: str, *, soon: timedelta):
+    """Register the annotation of ``sla_due_at`` on desk lists of ``model`` (decorator)."""
+
+    def decorator(func: Callable) -> Callable:
+        _due[model] = Due(annotate=func, soon=soon)
+        return func
+
+    return decorator
+
+
+def with_deadlines(queryset, model_label: str):
+    """Each ticket's next SLA deadline (``sla_due_at``), for the due column of every desk
+    queue, unless the queue has annotated it already (e.g. "Breaching soon")."""
+    due = _due.get(model_label)
+    if due is None or "sla_due_at" in queryset.query.annotations:
+        return queryset
+    return due.annotate(queryset)
+
+
+def deadline_cells(model_label: str, due_at, now) -> dict:
+    """The due column: time left (or overdue) at a glance, the instant on hover, the SLA
+    colour: ``overdue`` once past, ``soon`` within the at-risk horizon, else ``later``."""
+    from itsm.templatetags.itsm import instant, time_left
+
+    if due_at is None:
+        return {"due_at": "", "due_label": "", "due_title": "", "due_class": ""}
+    due = _due.get(model_label)
+    if due_at < now:
+        colour = "overdue"
+    elif due is not None and due_at <= now + due.soon:
+        colour = "soon"
+    else:
+        colour = "later"
+    return {
+        "due_at": due_at.isoformat(),
+        "due_label": time_left(due_at),
+        "due_title": instant(due_at),
+        "due_class": colour,
+    }
 
 
 # --- Approvals by email and replies by email

@@ -85,7 +85,7 @@ class Workflow:
         if not self.can(source, target):
             raise TransitionNotAllowed(
                 _("Cannot move from %(source)s to %(target)s.")
-                % {"source": source, "target": target},
+                % {"source": self.readable(source), "target": self.readable(target)},
                 allowed=self.allowed(source),
             )
 
@@ -94,6 +94,10 @@ class Workflow:
 
     def label(self, state: str) -> str:
         return str(self.states(state).label)
+
+    def readable(self, state: str) -> str:
+        """The state's label in the reader's language; an unknown value as it came."""
+        return self.label(state) if state in self.states.values else str(state)
 
     def colour(self, state: str) -> str:
         return self.colours.get(state, "secondary")

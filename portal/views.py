@@ -32,7 +32,7 @@ from incidents.permissions import (
     can_work,
     is_requester,
 )
-from incidents.workflow import State
+from incidents.workflow import HoldReason, State
 from itsm.attachments import UploadRefused, UploadTooLarge, download_response
 from itsm.extensions import panels_for
 from itsm.markdown import render_markdown_many
@@ -48,6 +48,8 @@ from .templatetags.portal import PlainState, plain_state
 
 PAGE_SIZE = 20
 FINISHED = (State.CLOSED, State.CANCELED)
+# What waits for the requester: a question to answer, a fix to confirm (``PlainState.needs_you``).
+NEEDS_YOU = Q(state=State.RESOLVED) | Q(state=State.ON_HOLD, hold_reason=HoldReason.AWAITING_CALLER)
 TABS = {"open": ~Q(state__in=FINISHED), "closed": Q(state__in=FINISHED)}
 # What a portal template may read of a ticket: the requester's fields, and its portal link.
 READABLE = REQUESTER_READABLE | {"get_portal_url"}
@@ -66,13 +68,20 @@ def public_files(incident: Incident):
 @login_required
 @require_safe
 def home(request):
-    """The self-service home: report, order, follow."""
-    mine = (
-        Incident.objects.filter(requester=request.user)
-        .order_by("-updated_at")
-        .only("number", "title", "state", "hold_reason", "updated_at")[:10]
+    """The self-service home: what waits for the user's reply first, then report, order,
+    follow."""
+    fields = ("number", "title", "state", "hold_reason", "updated_at")
+    own = Incident.objects.filter(requester=request.user)
+    waiting = own.filter(NEEDS_YOU).order_by("-updated_at").only(*fields)[:10]
+    mine = own.exclude(NEEDS_YOU).order_by("-updated_at").only(*fields)[:10]
+    return render(
+        request,
+        "portal/home.html",
+        {
+            "waiting": [as_requester_sees(t) for t in waiting],
+            "tickets": [as_requester_sees(t) for t in mine],
+        },
     )
-    return render(request, "portal/home.html", {"tickets": [as_requester_sees(t) for t in mine]})
 
 
 # --- Report an issue ---------------------------------------------------------------------------

@@ -118,9 +118,8 @@ class ResolveForm(forms.Form):
     )
     resolution_code = forms.ChoiceField(
         label=_("Resolution code"),
-        choices=ResolutionCode.choices,
+        choices=[("", _("Choose…")), *ResolutionCode.choices],
         required=False,
-        initial=ResolutionCode.FIXED,
     )
     resolution_notes = forms.CharField(
         label=_("Resolution notes"),

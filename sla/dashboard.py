@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.db.models import Count, F, Q
-from django.db.models.functions import Coalesce, TruncWeek
-from django.utils import timezone
+from django.db.models.functions import Coalesce, TruncDay, TruncMonth, TruncWeek
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from . import services
@@ -21,7 +21,6 @@ from .models import AppliesTo, Metric, Timer
 
 DEFAULT_DAYS = 30
 DEFAULT_RISK_HOURS = 4
-TREND_WEEKS = 12
 LIST_LIMIT = 25
 GROUPS = ("priority", "team", "service")
 
@@ -197,32 +196,59 @@ def totals(filters: Filters) -> dict:
     return {**counts, "compliance": _rate(counts["met"], counts["breached"])}
 
 
-def trend(filters: Filters, weeks: int = TREND_WEEKS) -> list[dict]:
-    """Compliance per ISO week, the last ``weeks`` weeks up to the end of the period."""
-    last_monday = filters.end - timedelta(days=filters.end.weekday())
-    first_monday = last_monday - timedelta(weeks=weeks - 1)
-    since = timezone.make_aware(datetime.combine(first_monday, time.min))
+def trend_unit(filters: Filters) -> str:
+    """The trend's step: a day over a month or less, a week up to half a year, else a month."""
+    days = (filters.end - filters.start).days + 1
+    if days <= 31:
+        return "day"
+    return "week" if days <= 26 * 7 else "month"
+
+
+def _bucket_starts(start: date, end: date, unit: str) -> list[date]:
+    if unit == "day":
+        return [start + timedelta(days=n) for n in range((end - start).days + 1)]
+    if unit == "week":
+        monday = start - timedelta(days=start.weekday())
+        return [monday + timedelta(weeks=n) for n in range((end - monday).days // 7 + 1)]
+    months, first = [], start.replace(day=1)
+    while first <= end:
+        months.append(first)
+        first = (first + timedelta(days=32)).replace(day=1)
+    return months
+
+
+def _bucket_label(first: date, unit: str) -> str:
+    if unit == "week":
+        return f"{first.isocalendar().year}-W{first.isocalendar().week:02d}"
+    return formats.date_format(first, "YEAR_MONTH_FORMAT" if unit == "month" else "DATE_FORMAT")
+
+
+def trend(filters: Filters) -> list[dict]:
+    """Compliance over the chosen period, by day, week or month (``trend_unit``); the first and
+    last buckets count only what falls inside the period."""
+    unit = trend_unit(filters)
+    truncate = {"day": TruncDay, "week": TruncWeek, "month": TruncMonth}[unit]
     rows = (
         _scoped(filters)
-        .filter(_became(since, filters.until))
+        .filter(_became(filters.since, filters.until))
         .annotate(
-            week=TruncWeek(
+            bucket=truncate(
                 Coalesce("breached_at", "met_at"), tzinfo=timezone.get_current_timezone()
             )
         )
-        .values("week")
+        .values("bucket")
         .annotate(**COUNTS)
-        .order_by("week")
+        .order_by("bucket")
     )
-    by_week = {timezone.localtime(r["week"]).date(): r for r in rows}
+    by_bucket = {timezone.localtime(r["bucket"]).date(): r for r in rows}
     result = []
-    for index in range(weeks):
-        monday = first_monday + timedelta(weeks=index)
-        row = by_week.get(monday, {"met": 0, "breached": 0})
+    for first in _bucket_starts(filters.start, filters.end, unit):
+        row = by_bucket.get(first, {"met": 0, "breached": 0})
         result.append(
             {
-                "week": monday,
-                "label": f"{monday.isocalendar().year}-W{monday.isocalendar().week:02d}",
+                "start": first,
+                "unit": unit,
+                "label": _bucket_label(first, unit),
                 "met": row["met"],
                 "breached": row["breached"],
                 "compliance": _rate(row["met"], row["breached"]),
@@ -254,10 +280,7 @@ def breached_now(filters: Filters, now: datetime | None = None, limit: int = LIS
     """Timers breached and not yet met (running or paused), longest overdue first; includes
     running timers past due that no scanner has recorded yet. ``(rows, total)``."""
     now = now or timezone.now()
-    condition = Q(state=Timer.State.BREACHED) & ~Q(clock=Timer.Clock.STOPPED) | Q(
-        state=Timer.State.RUNNING, clock=Timer.Clock.RUNNING, due_at__lt=now
-    )
-    timers = _live(filters).filter(condition)
+    timers = _live(filters).overdue(now)
     total = timers.count()
     return _listed(timers.order_by("due_at", "id")[:limit], now), total
 
@@ -265,11 +288,6 @@ def breached_now(filters: Filters, now: datetime | None = None, limit: int = LIS
 def at_risk(filters: Filters, now: datetime | None = None, limit: int = LIST_LIMIT):
     """Running timers due within ``risk_hours``, soonest first. ``(rows, total)``."""
     now = now or timezone.now()
-    timers = _live(filters).filter(
-        state=Timer.State.RUNNING,
-        clock=Timer.Clock.RUNNING,
-        due_at__gte=now,
-        due_at__lte=now + timedelta(hours=filters.risk_hours),
-    )
+    timers = _live(filters).at_risk(now, timedelta(hours=filters.risk_hours))
     total = timers.count()
     return _listed(timers.order_by("due_at", "id")[:limit], now), total

@@ -4,12 +4,15 @@ public holidays, the default 24×7 calendar and one policy per priority. Idempot
 from datetime import date
 
 import holidays as holiday_data
+from django.conf import settings
 from django.utils import timezone
 
 from .config import default_calendar, save_calendar, save_policy
 from .models import Calendar, Policy
 
 MINUTE, HOUR = 60, 3600
+# The holidays' names in the demo's language (the library speaks French by default).
+DEMO_HOLIDAYS = "fr" if settings.LANGUAGE_CODE.startswith("fr") else "en_US"
 BUSINESS_DAY = 9 * HOUR  # Paris office hours, 09:00–18:00
 PARIS_HOURS = [{"weekday": day, "start": "09:00", "end": "18:00"} for day in range(5)]
 PAUSE_ON = ["awaiting_caller", "awaiting_vendor"]
@@ -57,7 +60,7 @@ def paris_calendar() -> Calendar:
     if calendar is not None:
         return calendar
     year = timezone.localdate().year
-    french = holiday_data.country_holidays("FR", years=[year, year + 1])
+    french = holiday_data.country_holidays("FR", years=[year, year + 1], language=DEMO_HOLIDAYS)
     return save_calendar(
         None,
         name="Paris office hours",

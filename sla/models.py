@@ -257,6 +257,24 @@ class TimerQuerySet(models.QuerySet):
         """Timers whose clock has not stopped (running or paused; breached ones included)."""
         return self.exclude(clock=Timer.Clock.STOPPED)
 
+    def at_risk(self, now, within):
+        """Running timers that have not breached, due within ``within`` of ``now``: the
+        dashboard's "at risk" and the desk's "Breaching soon" are this one set."""
+        return self.filter(
+            state=Timer.State.RUNNING,
+            clock=Timer.Clock.RUNNING,
+            due_at__gte=now,
+            due_at__lte=now + within,
+        )
+
+    def overdue(self, now):
+        """Breached and not achieved (running or paused), and running timers past due that no
+        scanner has recorded yet: the dashboard's "breached now" and the desk's "Breached"."""
+        return self.filter(
+            Q(state=Timer.State.BREACHED) & ~Q(clock=Timer.Clock.STOPPED)
+            | Q(state=Timer.State.RUNNING, clock=Timer.Clock.RUNNING, due_at__lt=now)
+        )
+
     def unfrozen(self):
         """Running or paused timers that have not breached: the ones edits recompute."""
         return self.filter(state__in=(Timer.State.RUNNING, Timer.State.PAUSED))

@@ -38,6 +38,7 @@ def home(request):
     breached, breached_total = dashboard.breached_now(filters, now)
     risky, risky_total = dashboard.at_risk(filters, now)
     trend = dashboard.trend(filters)
+    trend_unit = dashboard.trend_unit(filters)
     charts = {
         name: {
             "labels": [str(r["label"]) for r in rows],
@@ -61,6 +62,7 @@ def home(request):
         "at_risk": risky,
         "at_risk_total": risky_total,
         "trend": trend,
+        "trend_unit": trend_unit,
         "charts": charts,
         "chart_labels": {
             "compliance": _("Compliance %"),
@@ -77,13 +79,19 @@ def home(request):
     return render(request, "sla/dashboard.html", context)
 
 
+def csv_name(table: str, filters, now) -> str:
+    """What the file holds, in its name: the period of a compliance table or of the trend;
+    the instant of the "breached now" and "at risk" lists (the period does not apply)."""
+    if table in ("breached", "at_risk"):
+        return f"sla-{table.replace('_', '-')}-{timezone.localtime(now):%Y-%m-%dT%H%M}.csv"
+    return f"sla-{table}-{filters.start.isoformat()}-to-{filters.end.isoformat()}.csv"
+
+
 def _csv(table: str, filters, now) -> HttpResponse:
     if table not in TABLES:
         raise Http404
     response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = (
-        f'attachment; filename="sla-{table}-{filters.start}-{filters.end}.csv"'
-    )
+    response["Content-Disposition"] = f'attachment; filename="{csv_name(table, filters, now)}"'
     writer = spreadsheet.writer(response)
     if table in dashboard.GROUPS:
         writer.writerow(["key", "label", "met", "breached", "compliance"])
@@ -92,10 +100,17 @@ def _csv(table: str, filters, now) -> HttpResponse:
                 [row["key"], row["label"], row["met"], row["breached"], _pct(row["compliance"])]
             )
     elif table == "trend":
-        writer.writerow(["week", "week_start", "met", "breached", "compliance"])
+        writer.writerow(["period", "unit", "start", "met", "breached", "compliance"])
         for row in dashboard.trend(filters):
             writer.writerow(
-                [row["label"], row["week"], row["met"], row["breached"], _pct(row["compliance"])]
+                [
+                    row["label"],
+                    row["unit"],
+                    row["start"].isoformat(),
+                    row["met"],
+                    row["breached"],
+                    _pct(row["compliance"]),
+                ]
             )
     else:
         rows, _total = (

@@ -5,13 +5,14 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST, require_safe
 
 from accounts.models import Team
 from itsm.attachments import UploadRefused, UploadTooLarge, download_response
-from itsm.extensions import panels_for, queues_for
+from itsm.extensions import deadline_cells, panels_for, queues_for, with_deadlines
 from itsm.pagination import paginate
 from itsm.permissions import get_visible_or_404, role_required
 from itsm.templatetags.itsm import since
@@ -80,6 +81,7 @@ def _request_queues(user) -> list[dict]:
     return queues
 
 
+MODEL = "catalog.Request"
 REQUEST_COLUMNS = (
     *("number", "title", "state", "created_at", "updated_at", "item__name"),
     *("item__translations", "assignment_group__name"),
@@ -96,7 +98,7 @@ REQUEST_COLUMNS = (
 def request_list(request):
     queues = _request_queues(request.user)
     queue = pick_queue(queues, request, "team")
-    base = queue["apply"](Request.objects.visible_to(request.user))
+    base = with_deadlines(queue["apply"](Request.objects.visible_to(request.user)), MODEL)
     filters, rows = filtered(request, RequestFilter, base)
     page, sort = sorted_page(
         request,
@@ -106,6 +108,7 @@ def request_list(request):
         queue,
     )
     states = dict(RequestState.choices)
+    now = timezone.now()
     context = {
         "queues": queues,
         "queue": queue,
@@ -124,6 +127,7 @@ def request_list(request):
                 "assignee": str(r.assignee) if r.assignee_id else "",
                 "updated_at": r.updated_at.isoformat(),
                 "updated_since": since(r.updated_at),
+                **deadline_cells(MODEL, getattr(r, "sla_due_at", None), now),
             }
             for r in page.rows
         ],

@@ -94,6 +94,7 @@ def build_estate() -> Estate:
     # VPN and remote access.
     vpn = b.service(
         "VPN & remote access",
+        team="Network",
         owner="changemgr",
         crit=1,
         hours="24x7",
@@ -420,6 +421,7 @@ def build_estate() -> Estate:
     e.rel(files_app, "depends_on", platform["par1"]["nas"], platform["lyo2"]["nas"], ad)
     files = b.service(
         "File sharing",
+        team="Infrastructure",
         owner="changemgr",
         crit=2,
         users=2400,
@@ -450,6 +452,7 @@ def build_estate() -> Estate:
     e.rel(pbx, "depends_on", sbc, ad)
     phone = b.service(
         "Telephony",
+        team="Network",
         owner="changemgr",
         crit=2,
         hours="extended_hours",
@@ -474,6 +477,7 @@ def build_estate() -> Estate:
     )
     backup = b.service(
         "Backup & restore",
+        team="Infrastructure",
         owner="changemgr",
         crit=2,
         hours="24x7",
@@ -493,6 +497,7 @@ def build_estate() -> Estate:
     )
     monitoring = b.service(
         "Monitoring",
+        team="Infrastructure",
         owner="changemgr",
         crit=3,
         hours="24x7",

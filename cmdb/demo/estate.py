@@ -392,12 +392,15 @@ class _Builder:
         users=0,
         customer_facing=False,
         env="production",
+        team="Applications",
     ) -> Key:
+        """A business service; ``team`` is its support group, where its incidents are routed
+        when the reporter names the service and no CI."""
         return self.e.add(
             "business_service",
             name,
             environment=env,
-            team="Applications",
+            team=team,
             owner=owner,
             criticality=crit,
             description=description,

@@ -13,6 +13,7 @@ def _more_services(e: Estate, b: _Builder, net: dict, **apps: Key) -> None:
     e.rel(proxy, "depends_on", *net["par1"]["fw"], *net["lyo2"]["fw"], apps["dns"])
     internet = b.service(
         "Internet access",
+        team="Network",
         owner="changemgr",
         crit=2,
         hours="24x7",
@@ -177,6 +178,7 @@ def _branches(e: Estate, b: _Builder, net: dict, **apps: Key) -> None:
     e.rel(controller, "connects_to", *net["par1"]["core"])
     office = b.service(
         "Office network & Wi-Fi",
+        team="Network",
         owner="changemgr",
         crit=2,
         users=2400,

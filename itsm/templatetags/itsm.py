@@ -1,6 +1,7 @@
 import functools
 
 from django import template
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from itsm.markdown import render_markdown
@@ -158,6 +159,19 @@ def demo_logins() -> list[dict]:
     ]
 
 
+def _span(seconds: int) -> str:
+    """``5 min``, ``3 h``, ``2 d``, ``4 wk``: the largest unit, rounded down."""
+    from django.utils.translation import gettext
+
+    if seconds >= 604800:
+        return gettext("%(n)d wk") % {"n": seconds // 604800}
+    if seconds >= 86400:
+        return gettext("%(n)d d") % {"n": seconds // 86400}
+    if seconds >= 3600:
+        return gettext("%(n)d h") % {"n": seconds // 3600}
+    return gettext("%(n)d min") % {"n": max(1, seconds // 60)}
+
+
 @register.filter
 def since(moment) -> str:
     """A short relative time for dense lists: ``5 min``, ``3 h``, ``2 d``, ``4 wk``.
@@ -167,16 +181,74 @@ def since(moment) -> str:
     """
     if moment is None:
         return ""
-    from django.utils import timezone
     from django.utils.translation import gettext
 
     seconds = max(0, int((timezone.now() - moment).total_seconds()))
-    if seconds >= 604800:
-        return gettext("%(n)d wk") % {"n": seconds // 604800}
-    if seconds >= 86400:
-        return gettext("%(n)d d") % {"n": seconds // 86400}
-    if seconds >= 3600:
-        return gettext("%(n)d h") % {"n": seconds // 3600}
-    if seconds >= 60:
-        return gettext("%(n)d min") % {"n": seconds // 60}
-    return gettext("now")
+    if seconds < 60:
+        return gettext("now")
+    return _span(seconds)
+
+
+@register.filter
+def instant(moment) -> str:
+    """The one way an instant reads: in the viewer's time zone (their preference, else the
+    server's), in their language's format (``Dec. 2, 2026, 10:11 a.m.``,
+    ``2 décembre 2026 10:11``). Put the ISO instant in a ``<time datetime>`` around it."""
+    if moment is None:
+        return ""
+    local = timezone.localtime(moment) if timezone.is_aware(moment) else moment
+    return formats.date_format(local, "DATETIME_FORMAT")
+
+
+@register.simple_tag
+def now_instant():
+    return instant(timezone.now())
+
+
+@register.filter
+def zone_hint(zone) -> str:
+    """`` (calendar: Europe/Paris)`` when a calendar counts in another zone than the one the
+    viewer reads times in; nothing when they are the same."""
+    name = str(zone or "")
+    if not name or name == timezone.get_current_timezone_name():
+        return ""
+    return " " + _("(calendar: %(zone)s)") % {"zone": name}
+
+
+@register.filter
+def time_left(due) -> str:
+    """Where people scan a queue: ``3 h left``, ``20 min overdue``."""
+    if due is None:
+        return ""
+    seconds = int((due - timezone.now()).total_seconds())
+    if seconds >= 0:
+        return _("%(span)s left") % {"span": _span(seconds)}
+    return _("%(span)s overdue") % {"span": _span(-seconds)}
+
+
+@register.filter
+def marked(field):
+    """A bound field's widget, marked red and described by its errors when it has some
+    (``{{ field|marked }}``; its errors go in ``<div id="<id>_errors">``)."""
+    if not field.errors:
+        return field
+    css = field.field.widget.attrs.get("class", "")
+    return field.as_widget(
+        attrs={
+            "class": f"{css} is-invalid".strip(),
+            "aria-invalid": "true",
+            "aria-describedby": f"{field.auto_id}_errors",
+        }
+    )
+
+
+@register.simple_tag
+def change_line(who, field, old, new) -> str:
+    """One audited change as a sentence: a value set, cleared or changed (never "changed X
+    from — to Y"); the field's label quoted, so that it reads as a sentence in any language."""
+    values = {"who": who, "field": field, "old": old, "new": new}
+    if old in (None, "", "—"):
+        return _("%(who)s set “%(field)s” to %(new)s") % values
+    if new in (None, "", "—"):
+        return _("%(who)s cleared “%(field)s” (was %(old)s)") % values
+    return _("%(who)s changed “%(field)s” from %(old)s to %(new)s") % values

@@ -62,4 +62,45 @@
       sizeBars(document);
     });
   }
+
+  // A long text (a description, a comment) folds after a screen, with a button that shows all
+  // of it. Its labels come translated on <body data-show-more data-show-less>.
+  function fold(root) {
+    const limit = window.innerHeight * 0.75;
+    root.querySelectorAll(".markdown-body:not([data-fold])").forEach(function (text) {
+      text.dataset.fold = "";
+      if (text.scrollHeight <= limit * 1.25) {
+        return;
+      }
+      text.classList.add("folded");
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "btn btn-link btn-sm px-0 fold-toggle";
+      button.setAttribute("aria-expanded", "false");
+      button.textContent = document.body.dataset.showMore || "Show more";
+      text.after(button);
+    });
+  }
+  document.addEventListener("click", function (event) {
+    const button = event.target.closest(".fold-toggle");
+    if (!button) {
+      return;
+    }
+    const text = button.previousElementSibling;
+    const folded = text.classList.toggle("folded");
+    button.setAttribute("aria-expanded", folded ? "false" : "true");
+    button.textContent = folded ? document.body.dataset.showMore : document.body.dataset.showLess;
+  });
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", function () { fold(document); });
+  } else {
+    fold(document);
+  }
+  document.addEventListener("htmx:afterSwap", function (event) { fold(event.target); });
+
+  // A form that came back with errors: its summary takes the focus (screen readers read it).
+  const summary = document.getElementById("error-summary");
+  if (summary) {
+    summary.focus();
+  }
 })();

@@ -68,6 +68,7 @@ class TestAccountsPermissions(PermissionMatrix):
         "login",
         "logout",
         "set_language",
+        "time_zone",
         "person_lookup",
         "api:user-",
         "api:team-",
@@ -154,6 +155,15 @@ class TestAccountsPermissions(PermissionMatrix):
             "POST",
             OPEN,
             body={"language": "fr", "next": "/portal/"},
+            format="form",
+        ),
+        # Everyone signed in chooses the time zone they read times in.
+        row("time_zone", "GET", expect(200, anonymous=302)),
+        row(
+            "time_zone",
+            "POST",
+            expect(302),
+            body={"time_zone": "Europe/Paris"},
             format="form",
         ),
         row(

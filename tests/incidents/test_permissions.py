@@ -156,6 +156,12 @@ class TestIncidentPermissions(PermissionMatrix):
         row("incidents:incident_list", "GET", DESK_READ),
         row("incidents:incident_add", "GET", DESK_WORK_PAGE),
         row(
+            "incidents:incident_caller",
+            "GET",
+            DESK_WORK_PAGE,
+            body={"requester": "rita"},
+        ),
+        row(
             "incidents:incident_add",
             "POST",
             DESK_WORK,

@@ -503,3 +503,148 @@ def test_the_service_is_picked_by_typing_and_the_page_does_not_list_every_servic
     incident.refresh_from_db()
     assert incident.service == mail  # refused: not a business service
     assert "Pick a business service from the list." in response.content.decode()
+
+
+def test_a_refused_bulk_move_lists_every_ticket_and_why_in_the_users_words(db, client, alice):
+    from incidents.workflow import HoldReason
+
+    done = make_incident(title="Solved")
+    services.resolve(done, actor=alice, code="fixed", notes="Rebooted.")
+    fresh = make_incident(title="Fresh")
+    waiting = make_incident(title="Waiting")
+    services.hold(waiting, actor=alice, reason=HoldReason.AWAITING_VENDOR)
+    client.force_login(alice)
+    response = client.post(
+        reverse("incidents:incident_bulk"),
+        {
+            "numbers": f"{done.number},{fresh.number},{waiting.number},INC9999999",
+            "action": "state",
+            "state": "closed",
+        },
+        HTTP_ACCEPT_LANGUAGE="fr",
+        follow=True,
+    )
+    done.refresh_from_db()
+    assert done.state == "resolved"  # allowed alone, undone with the rest: nothing half-applied
+    message = str(list(response.context["messages"])[0])
+    assert "3 incidents sur 4" in message
+    assert f"<strong>{fresh.number}</strong>: Impossible de passer de l’état Nouveau" in message
+    assert (
+        f"<strong>{waiting.number}</strong>: Impossible de passer de l’état En attente" in message
+    )
+    assert "on_hold" not in message and "INC9999999" in message
+    assert done.number not in message
+
+
+def test_the_bulk_state_menu_knows_each_rows_allowed_moves(db, client, alice):
+    incident = make_incident()
+    client.force_login(alice)
+    page = client.get(reverse("incidents:incident_list"), {"queue": "open"}).content.decode()
+    assert (
+        f'data-number="{incident.number}" data-moves="in_progress on_hold resolved canceled"'
+        in page
+    )
+
+
+def test_new_incident_adds_a_caller_who_is_not_in_the_directory(db, client, alice):
+    from accounts.models import User
+
+    client.force_login(alice)
+    response = client.post(
+        reverse("incidents:incident_add"),
+        {
+            "caller_first_name": "Yann",
+            "caller_last_name": "Le Goff",
+            "caller_email": "yann.legoff@example.com",
+            "caller_phone": "+33 6 12 34 56 78",
+            "title": "Walk-in: laptop will not boot",
+            "impact": 3,
+            "urgency": 2,
+        },
+    )
+    assert response.status_code == 302
+    yann = User.objects.get(email="yann.legoff@example.com")
+    assert (yann.get_full_name(), yann.phone, yann.roles) == (
+        "Yann Le Goff",
+        "+33 6 12 34 56 78",
+        [],
+    )
+    assert not yann.has_usable_password()
+    assert Incident.objects.get(title="Walk-in: laptop will not boot").requester == yann
+
+
+def test_new_incident_marks_each_field_in_error_and_sums_them_up_at_the_top(
+    db, client, alice, rita
+):
+    client.force_login(alice)
+    response = client.post(
+        reverse("incidents:incident_add"),
+        {
+            "caller_first_name": "Rita",
+            "caller_last_name": "Again",
+            "caller_email": rita.email,
+            "title": "",
+            "impact": 3,
+            "urgency": 2,
+        },
+    )
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert 'id="error-summary"' in page
+    assert 'href="#id_title"' in page
+    assert 'aria-invalid="true"' in page and "is-invalid" in page
+    assert Incident.objects.count() == 0
+    response = client.post(
+        reverse("incidents:incident_add"),
+        {
+            "caller_first_name": "Rita",
+            "caller_last_name": "Again",
+            "caller_email": rita.email,
+            "title": "Twice",
+            "impact": 3,
+            "urgency": 2,
+        },
+    )
+    assert "pick them instead" in response.content.decode()  # no second Rita
+    assert response.context["form"].errors["caller_email"]
+    response = client.post(
+        reverse("incidents:incident_add"), {"title": "Nobody", "impact": 3, "urgency": 2}
+    )
+    assert response.context["form"].errors["requester"]
+
+
+def test_picking_the_caller_shows_their_open_and_recent_incidents(db, client, alice, rita):
+    from accounts.forms import person_label
+
+    open_one = make_incident(requester=rita, title="Still broken")
+    done = make_incident(requester=rita, title="Long fixed")
+    services.resolve(done, actor=alice, code="fixed", notes="Done.")
+    client.force_login(alice)
+    page = client.get(reverse("incidents:incident_caller"), {"requester": person_label(rita)})
+    html = page.content.decode()
+    assert open_one.number in html and done.number in html
+    assert html.index(open_one.number) < html.index(done.number)
+    assert (
+        client.get(reverse("incidents:incident_caller"), {"requester": "zz"}).content.strip() == b""
+    )
+
+
+def test_resolving_never_picks_a_resolution_code_for_the_agent(db, client, alice):
+    from incidents.forms import ResolveForm
+
+    assert ResolveForm.base_fields["resolution_code"].choices[0][0] == ""
+    assert not ResolveForm({"resolution_notes": "Done."}).is_valid()
+    client.force_login(alice)
+    page = client.get(detail(make_incident())).content.decode()
+    menu = page[page.index('id="resolution-code"') :]
+    assert menu.split("<option", 2)[1].startswith(' value="">')
+
+
+def test_an_agent_lands_on_their_own_work_else_their_teams_else_all_open(db, client, alice):
+    client.force_login(alice)
+    land = lambda: client.get(reverse("incidents:incident_list")).context["queue"]["key"]  # noqa: E731
+    assert land() == "open"
+    team_work = make_incident(assignment_group=alice.teams.get())
+    assert land() == "team"
+    services.take(team_work, actor=alice)
+    assert land() == "mine"

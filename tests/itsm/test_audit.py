@@ -68,3 +68,48 @@ def test_the_admin_cannot_change_or_delete_history(event, ada, rf):
     assert not inline.has_change_permission(request, event.ticket)
     assert not inline.has_delete_permission(request, event.ticket)
     assert not admin.has_delete_permission(request, event.ticket)
+
+
+@pytest.mark.parametrize("kind", ["incidents", "problems"])
+def test_an_api_patch_that_sends_the_stored_text_back_records_nothing(api, alice, kind):
+    """Every path reaches the kernel's diff: other line endings or surrounding blanks are the
+    same text, so nothing is written nor audited (issue 18, item 1)."""
+    from itsm.testing import make_user
+    from problems import services as problem_services
+
+    worker = alice
+    if kind == "incidents":
+        ticket = make_incident(description="Line one\nLine two\n")
+    else:
+        worker = make_user("paula", roles=("problem_manager", "agent"))
+        ticket = problem_services.open_problem(
+            actor=worker, title="Printers", description="Line one\nLine two\n"
+        )
+    api.force_authenticate(worker)
+    before = ticket.events.count()
+    response = api.patch(
+        f"/api/v1/{kind}/{ticket.number}/",
+        {"description": "Line one\r\nLine two", "title": f"  {ticket.title}  "},
+        format="json",
+    )
+    assert response.status_code == 200, response.content
+    assert ticket.events.count() == before
+    ticket.refresh_from_db()
+    assert ticket.description == "Line one\nLine two\n"
+
+
+def test_a_ci_saved_with_its_text_unchanged_records_nothing(db, alice):
+    from cmdb import services as cmdb_services
+    from cmdb.classes import ensure_default_classes
+    from cmdb.models import CIClass
+
+    ensure_default_classes()
+    ci = cmdb_services.create_ci(
+        actor=alice,
+        name="srv-app-01",
+        ci_class=CIClass.objects.get(name="server"),
+        description="Runs the\napp.",
+    )
+    before = ci.events.count()
+    assert cmdb_services.update_ci(ci, {"description": "Runs the\r\napp. "}, actor=alice) == {}
+    assert ci.events.count() == before

@@ -713,3 +713,68 @@ def test_the_tab_counts_stop_counting_past_the_cap(client, rita, alice, monkeypa
         client.get(reverse("portal:ticket_list"))
     counting = [q["sql"] for q in captured.captured_queries if "COUNT(" in q["sql"].upper()]
     assert counting and all("LIMIT 4" in sql for sql in counting if "incidents_incident" in sql)
+
+
+def test_home_lists_what_waits_for_the_requester_before_the_rest(client, rita, alice):
+    quiet = make_incident(requester=rita, title="Quiet ticket")
+    question = make_incident(requester=rita, title="Which printer?")
+    services.hold(question, actor=alice, reason=HoldReason.AWAITING_CALLER)
+    solved = resolved(make_incident(requester=rita, title="Toner replaced"), alice)
+    vendor = make_incident(requester=rita, title="Waiting for the vendor")
+    services.hold(vendor, actor=alice, reason=HoldReason.AWAITING_VENDOR)
+    client.force_login(rita)
+    response = client.get(url("home"))
+    waiting = [t.number for t in response.context["waiting"]]
+    others = [t.number for t in response.context["tickets"]]
+    assert sorted(waiting) == sorted([question.number, solved.number])
+    assert sorted(others) == sorted([quiet.number, vendor.number])
+    html = response.content.decode()
+    assert html.index("Waiting for your reply") < html.index("Report an issue")
+
+
+def test_the_demo_gives_its_end_user_a_fix_to_confirm_and_a_question(db):
+    from incidents import demo
+    from itsm.management.commands.seed_demo import Command
+
+    seed = Command()
+    users = seed.seed_people()
+    seed.seed_teams(users)
+    demo._for_the_end_user_login({"Service Desk": users["agent"].teams.get()}, demo.timezone.now())
+    mine = Incident.objects.filter(requester=users["enduser"])
+    assert {(t.state, t.hold_reason) for t in mine} == {
+        (State.RESOLVED, ""),
+        (State.ON_HOLD, HoldReason.AWAITING_CALLER),
+    }
+
+
+def test_a_portal_report_on_a_demo_service_goes_to_that_services_support_group(db, client):
+    """On the demo estate, a report naming "Office network & Wi-Fi" lands with Network (the
+    service's support group), not with the team every demo service used to carry."""
+    from cmdb import demo as cmdb_demo
+    from itsm.management.commands.seed_demo import Command
+
+    seed = Command()
+    users = seed.seed_people()
+    seed.seed_teams(users)
+    cmdb_demo.seed_demo()
+    expected = {
+        "Office network & Wi-Fi": "Network",
+        "VPN & remote access": "Network",
+        "ERP": "Applications",
+        "Backup & restore": "Infrastructure",
+    }
+    client.force_login(users["enduser"])
+    for name, team in expected.items():
+        service = CI.objects.get(name=name)
+        response = client.post(
+            url("report"),
+            {
+                "title": f"Trouble with {name}",
+                "description": "It stopped working.",
+                "urgency": 3,
+                "service": service.pk,
+            },
+        )
+        assert response.status_code == 302, response.context["form"].errors
+        incident = Incident.objects.get(title=f"Trouble with {name}")
+        assert incident.assignment_group.name == team, name

@@ -155,6 +155,7 @@ def test_a_problem_manager_turns_the_cluster_into_a_problem_and_resolves_it_with
     panel = page.locator("#resolve-panel")
     expect(panel.locator("#resolve-incidents")).to_be_checked()
     panel.locator("#resolve-root-cause").fill("A stale token cache after the password change.")
+    panel.locator("#resolve-code").select_option("fixed")  # no code is chosen for them
     panel.locator("#resolve-notes").fill("Your Outlook token was renewed: restart Outlook once.")
     screenshot(page, f"problems-resolve-with-incidents-{lang}-{device}")
     panel.locator("button[type=submit]").click()

@@ -12,7 +12,10 @@ from django.urls import reverse
 from incidents.models import Incident
 from incidents.services import change_state
 from itsm.testing import make_incident, make_team
+from sla.dashboard import at_risk as dashboard_at_risk
+from sla.dashboard import parse_filters
 from sla.models import Calendar, Policy, Timer
+from sla.panels import breached as breached_queue
 from sla.panels import breaching_soon, sla_panel
 from sla.scanner import scan_due
 
@@ -305,20 +308,28 @@ def test_desk_ticket_page_includes_the_panel(client_for, always, alice):
     assert "Service levels" in response.content.decode()
 
 
-def test_breaching_soon_lists_running_timers_due_within_two_hours_or_breached(always, alice):
-    make_policy(always, response=10 * HOUR, resolution=3 * HOUR)
-    with time_machine.travel(utc(2026, 3, 2, 6), tick=False):
+def test_breaching_soon_lists_running_timers_soonest_first_and_the_breached_apart(always, alice):
+    make_policy(always, response=20 * HOUR, resolution=5 * HOUR)
+    with time_machine.travel(utc(2026, 3, 2, 4), tick=False):
         breached = make_incident(actor=alice)  # due 09:00
+    with time_machine.travel(utc(2026, 3, 2, 3), tick=False):
+        older = make_incident(actor=alice)  # due 08:00: the longer overrun
     with time_machine.travel(utc(2026, 3, 2, 8), tick=False):
-        soon = make_incident(actor=alice)  # due 11:00
+        later = make_incident(actor=alice)  # due 13:00
+    with time_machine.travel(utc(2026, 3, 2, 7), tick=False):
+        soon = make_incident(actor=alice)  # due 12:00
     with time_machine.travel(utc(2026, 3, 2, 9, 30), tick=False):
-        later = make_incident(actor=alice)  # due 12:30
+        beyond = make_incident(actor=alice)  # due 14:30, past the four-hour horizon
         paused = make_incident(actor=alice)
         change_state(paused, "on_hold", actor=alice, hold_reason="awaiting_caller")
     with time_machine.travel(utc(2026, 3, 2, 10), tick=False):
         rows = list(breaching_soon(Incident.objects.all()))
-    assert rows == [breached, soon]
-    assert later not in rows and paused not in rows
+        overdue = list(breached_queue(Incident.objects.all()))
+        dashboard, _total = dashboard_at_risk(parse_filters({})[0])
+    assert rows == [soon, later]
+    assert beyond not in rows and paused not in rows
+    assert overdue == [older, breached]
+    assert [row["ticket"] for row in dashboard] == rows  # the same "at risk in the next 4 h"
     assert Timer.objects.filter(incident=breached, state="running").exists()  # not yet scanned
 
 
@@ -338,3 +349,52 @@ def test_a_stale_edit_is_refused_with_409(client_for, max_, office):
     data = {"name": office.name, "timezone": "UTC", "monday": "08:00-17:00", "version": "0"}
     response = client_for(max_).post(reverse("sla:calendar_detail", args=[office.pk]), data)
     assert response.status_code == 409
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "unit", "buckets", "first"),
+    [
+        ("2026-03-01", "2026-03-07", "day", 7, "2026-03-01"),
+        ("2026-01-01", "2026-03-31", "week", 14, "2025-12-29"),
+        ("2025-04-01", "2026-03-31", "month", 12, "2025-04-01"),
+    ],
+)
+def test_the_trend_follows_the_chosen_period(
+    client_for, max_, history, start, end, unit, buckets, first
+):
+    with time_machine.travel(utc(2026, 3, 4, 10), tick=False):
+        response = client_for(max_).get(DASHBOARD, {"from": start, "to": end})
+        csv_response = client_for(max_).get(
+            DASHBOARD, {"from": start, "to": end, "format": "csv", "table": "trend"}
+        )
+    trend = response.context["trend"]
+    assert len(trend) == buckets and {row["unit"] for row in trend} == {unit}
+    assert trend[0]["start"].isoformat() == first
+    total = response.context["totals"]
+    assert sum(r["met"] for r in trend) == total["met"]
+    assert sum(r["breached"] for r in trend) == total["breached"]
+    rows = list(csv.reader(io.StringIO(csv_response.content.decode())))
+    assert rows[0] == ["period", "unit", "start", "met", "breached", "compliance"]
+    assert len(rows) == buckets + 1
+    assert f'filename="sla-trend-{start}-to-{end}.csv"' in csv_response["Content-Disposition"]
+
+
+def test_csv_names_carry_what_was_exported(client_for, max_, history):
+    with time_machine.travel(utc(2026, 3, 4, 10, 7), tick=False):
+        names = {
+            table: client_for(max_).get(
+                DASHBOARD,
+                {"from": "2026-03-01", "to": "2026-03-31", "format": "csv", "table": table},
+            )["Content-Disposition"]
+            for table in ("team", "breached", "at_risk")
+        }
+    assert names["team"] == 'attachment; filename="sla-team-2026-03-01-to-2026-03-31.csv"'
+    assert names["breached"] == 'attachment; filename="sla-breached-2026-03-04T1007.csv"'
+    assert names["at_risk"] == 'attachment; filename="sla-at-risk-2026-03-04T1007.csv"'
+
+
+def test_the_demo_calendars_holidays_are_named_in_the_demos_language(db):
+    from sla.demo import paris_calendar
+
+    names = set(paris_calendar().holidays.values_list("name", flat=True))
+    assert "New Year's Day" in names and "Jour de l'an" not in names
