@@ -149,3 +149,22 @@ def test_a_server_error_answers_a_standalone_500_page(page, login, settings, scr
     assert style(page, "body", "backgroundColor") == SURFACE
     expect(page.locator("#main-nav")).to_have_count(0)  # no context processors, no database
     screenshot(page, "error-500")
+
+
+@pytest.mark.parametrize("width", [992, 1280, 1366])
+@pytest.mark.parametrize("username", ["admin", "manager"])
+def test_the_navigation_bar_fits_a_laptop_screen(
+    new_page, login, demo_users, screenshot, username, width
+):
+    """The roles with the most areas (admin, manager) see every link, the language, their menu
+    and the bell without the page scrolling sideways, in the longer language too."""
+    for locale in ("en-US", "fr-FR"):
+        page = new_page(viewport={"width": width, "height": 800}, locale=locale)
+        login(page, username)
+        page.goto("/reports/" if username == "manager" else "/desk/")
+        screenshot(page, f"navbar-{username}-{locale}-{width}")
+        scroll = page.evaluate("document.documentElement.scrollWidth")
+        assert scroll <= width, f"{locale} {username}: {scroll} px wide at {width} px"
+        bell = page.locator(".app-bell").bounding_box()
+        assert bell is not None and bell["x"] + bell["width"] <= width
+        page.close()
