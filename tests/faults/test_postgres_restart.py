@@ -53,15 +53,17 @@ def test_requests_fail_with_503_while_postgres_restarts_and_recover(own_postgres
         n = 0
         while not stop.is_set():
             n += 1
+            # when the request was sent: one sent before the stop may still be answered 201
+            sent = time.monotonic()
             try:
                 if kind == "write":
                     body = {"title": f"Load {n}", "description": "x", "urgency": 3}
                     status, answer, _ = http("POST", base + API, headers=headers, body=body)
                 else:
                     status, answer, _ = http("GET", base + API, headers=headers)
-                results.append((time.monotonic(), status, answer.get("Retry-After", "")))
+                results.append((sent, status, answer.get("Retry-After", "")))
             except OSError as exc:  # a dropped connection: not clean
-                results.append((time.monotonic(), 0, repr(exc)))
+                results.append((sent, 0, repr(exc)))
             time.sleep(0.02)
 
     threads = [threading.Thread(target=load, args=(k,)) for k in ("read", "read", "write")]
@@ -72,6 +74,7 @@ def test_requests_fail_with_503_while_postgres_restarts_and_recover(own_postgres
         own_postgres.pg_ctl("stop", "-m", "fast")
         stopped = time.monotonic()
         time.sleep(3)  # requests meet a database that is gone
+        restarting = time.monotonic()  # the server answers before pg_ctl returns
         own_postgres.pg_ctl("start")
         started = time.monotonic()
         assert wait_for(lambda: any(t > started and s == 200 for t, s, _ in results[-20:]), 45), (
@@ -85,8 +88,9 @@ def test_requests_fail_with_503_while_postgres_restarts_and_recover(own_postgres
 
     statuses = Counter(status for _t, status, _r in results)
     assert set(statuses) <= {200, 201, 503}, (statuses, processes.log("gunicorn")[-3000:])
-    during = [(s, r) for t, s, r in results if stopped + 0.5 < t < started]
-    assert during and all(s == 503 and r == "5" for s, r in during), during[:5]
+    during = [(s, r) for t, s, r in results if stopped + 0.5 < t < restarting]
+    odd = [(s, r) for s, r in during if (s, r) != (503, "5")]
+    assert during and not odd, (odd[:5], len(during))
     after = [s for t, s, _r in results if t > started + 1]
     assert after and all(s in (200, 201) for s in after), Counter(after)
     # the same workers served before and after: none was restarted

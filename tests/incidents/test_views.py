@@ -540,10 +540,8 @@ def test_the_bulk_state_menu_knows_each_rows_allowed_moves(db, client, alice):
     incident = make_incident()
     client.force_login(alice)
     page = client.get(reverse("incidents:incident_list"), {"queue": "open"}).content.decode()
-    assert (
-        f'data-number="{incident.number}" data-moves="in_progress on_hold resolved canceled"'
-        in page
-    )
+    row = page[page.index(f'data-number="{incident.number}"') :].split(">")[0]
+    assert 'data-moves="in_progress on_hold resolved canceled"' in row
 
 
 def test_new_incident_adds_a_caller_who_is_not_in_the_directory(db, client, alice):
