@@ -478,6 +478,9 @@ INCIDENT_AUTO_CLOSE_DAYS = env_int("INCIDENT_AUTO_CLOSE_DAYS", 3)
 # New incidents nobody routed (no CI or service with a support group) go to this team.
 INCIDENT_DEFAULT_TEAM = env_str("INCIDENT_DEFAULT_TEAM", "Service Desk")
 SLA_SCAN_SECONDS = env_int("SLA_SCAN_SECONDS", 30)
+# A timer whose processing raised (its batch is then done one timer at a time) is checked again
+# after this long, so it neither blocks the other timers nor is retried in a loop.
+SLA_RETRY_SECONDS = env_int("SLA_RETRY_SECONDS", 300)
 # The SLA scanner (sla.tasks.scan): a scan that waited longer than one interval is dropped, the
 # next one does its work (no pile-up of scans while workers are down).
 CELERY_BEAT_SCHEDULE["sla-scan"] = {

@@ -9,6 +9,10 @@ nobody), writes the notifications, and moves ``next_check_at`` to the next thres
 killed mid-batch rolls all of it back; the next scan does it again, once. After downtime the
 same query catches up, and only the highest level each timer reached escalates.
 
+One timer that cannot be processed (an exception, not a dead worker) does not hold the batch
+back: the batch is processed again one timer per savepoint, and that timer alone is logged and
+checked again ``SLA_RETRY_SECONDS`` later.
+
 Ticket changes an escalation asks for (raise priority, reassign) run after commit, in their
 own transaction (``apply_escalation_actions``), marked done on the escalation row.
 """
@@ -19,7 +23,9 @@ import json
 import logging
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -62,33 +68,90 @@ def claim_batch(now: datetime, *, batch: int | None = None) -> int:
 
     Per batch: one claim, one ticket fetch, one escalation insert, one timer update, one event
     insert — plus, when escalations notify someone, one notification insert (with the
-    recipients' roles and preferences, two reads) and one mail task for the whole batch."""
+    recipients' roles and preferences, two reads) and one mail task for the whole batch.
+
+    When processing the batch raises (one timer's policy, calendar or notification that
+    cannot be handled), nothing of it is kept and the same timers are processed again one at
+    a time, each in its own savepoint (``_claim_one_by_one``): the failing timer is logged and
+    checked again after ``SLA_RETRY_SECONDS``, the others go through. A ``BaseException``
+    (the worker killed) still rolls the whole batch back."""
     now = floor_second(now)
-    with transaction.atomic():
-        timers = list(
-            Timer.objects.filter(next_check_at__lte=now)
-            .order_by("next_check_at", "id")
-            .select_for_update(skip_locked=True, of=("self",))
-            .select_related("policy")[: batch or BATCH]
+    ids: list[int] = []
+    try:
+        with transaction.atomic():
+            timers = _lock_due(Timer.objects.filter(next_check_at__lte=now), batch)
+            ids = [timer.pk for timer in timers]
+            if timers:
+                _process(timers, now)
+    except Exception:
+        if not ids:  # the claim itself failed (the database): nothing to isolate
+            raise
+        log.warning(
+            "SLA scan: a batch of %d timer(s) failed; processing them one at a time",
+            len(ids),
+            exc_info=True,
         )
-        if timers:
-            _load_tickets(timers)
-            context = _Context()
-            due = [(timer, _check(timer, now, context)) for timer in timers]
-            plans = [_plan(timer, *level, context) for timer, level in due if level]
-            claimed = _claim(plans)
-            with batched():  # one INSERT and one mail task for the batch's notifications
-                for plan in plans:
-                    timer, level = plan["timer"], plan["level"]
-                    if (timer.pk, level) in claimed:
-                        _notify(plan)
-                        kind = EventKind.BREACH if level >= BREACH else EventKind.WARNING
-                        context.event(timer, now, kind, level=level, notified=len(plan["people"]))
-                    timer.notified_level = level
-            for timer in timers:
-                _schedule(timer, now)
-            _write_timers(timers)
-            context.events_write()
+    else:
+        return len(timers)
+    return _claim_one_by_one(ids, now)
+
+
+def _lock_due(timers, batch: int | None = None) -> list[Timer]:
+    return list(
+        timers.order_by("next_check_at", "id")
+        .select_for_update(skip_locked=True, of=("self",))
+        .select_related("policy")[: batch or BATCH]
+    )
+
+
+def _process(timers: list[Timer], now: datetime) -> None:
+    """Escalate, notify and reschedule ``timers`` (locked, in the caller's transaction)."""
+    _load_tickets(timers)
+    context = _Context()
+    due = [(timer, _check(timer, now, context)) for timer in timers]
+    plans = [_plan(timer, *level, context) for timer, level in due if level]
+    claimed = _claim(plans)
+    with batched():  # one INSERT and one mail task for the batch's notifications
+        for plan in plans:
+            timer, level = plan["timer"], plan["level"]
+            if (timer.pk, level) in claimed:
+                _notify(plan)
+                kind = EventKind.BREACH if level >= BREACH else EventKind.WARNING
+                context.event(timer, now, kind, level=level, notified=len(plan["people"]))
+            timer.notified_level = level
+    for timer in timers:
+        _schedule(timer, now)
+    _write_timers(timers)
+    context.events_write()
+
+
+def retry_delay() -> timedelta:
+    """How long a timer whose processing failed waits before it is checked again."""
+    return timedelta(seconds=getattr(settings, "SLA_RETRY_SECONDS", 300))
+
+
+def _claim_one_by_one(ids: list[int], now: datetime) -> int:
+    """Process the timers ``ids`` (a batch that failed as a whole) each in its own savepoint.
+
+    A timer that raises is rolled back alone, logged with its id and the exception, and
+    rescheduled ``SLA_RETRY_SECONDS`` later: it neither blocks the others nor is retried at
+    once in a loop. Returns how many timers were claimed."""
+    with transaction.atomic():
+        timers = _lock_due(Timer.objects.filter(pk__in=ids, next_check_at__lte=now), len(ids))
+        for timer in timers:
+            try:
+                with transaction.atomic():
+                    _process([timer], now)
+            except Exception:
+                retry_at = now + retry_delay()
+                log.exception(
+                    "SLA scan: timer %s failed; checked again at %s",
+                    timer.pk,
+                    retry_at.isoformat(),
+                )
+                Timer.objects.filter(pk=timer.pk).update(
+                    next_check_at=retry_at, version=F("version") + 1, updated_at=timezone.now()
+                )
     return len(timers)
 
 
