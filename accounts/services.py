@@ -17,7 +17,6 @@ from django.db.models import ProtectedError
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
-from itsm import broker
 from itsm.permissions import ADMIN, GROUP_ROLES, ROLES, STAFF_ROLES, check_fields, has_role
 from itsm.workflow import Conflict
 
@@ -201,10 +200,13 @@ def revoke_tokens(user: User, *, actor=None) -> None:
 
 
 def _tell_old_address(user: User, old_email: str) -> None:
+    """Write the notice to the former address into the outbox, in the change's transaction:
+    mailed after commit, or by the sweep when the broker or the mail server is down."""
     from django.conf import settings
     from django.utils import translation
 
-    from .tasks import send_account_notice
+    from itsm import notify
+    from itsm.models import OutboundMail
 
     with translation.override(user.language or settings.LANGUAGE_CODE):
         subject = str(_("Your service desk email address was changed"))
@@ -215,13 +217,7 @@ def _tell_old_address(user: User, old_email: str) -> None:
                 "change, contact the service desk at once: someone may be using your account."
             )
         ) % {"name": user, "username": user.username, "old": old_email, "new": user.email}
-
-    def send():
-        if not broker.send(send_account_notice, old_email, subject, body):
-            # no row owes this notice (the address has no account): send it now, not never
-            send_account_notice.apply(args=[old_email, subject, body])
-
-    transaction.on_commit(send)
+    notify.mail_to(old_email, kind=OutboundMail.Kind.ACCOUNT, subject=subject, body=body)
 
 
 def issue_token(user: User):

@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from . import notify
-from .models import Notification
+from .models import Notification, OutboundMail
 
 
 @admin.register(Notification)
@@ -52,3 +52,32 @@ class NotificationAdmin(admin.ModelAdmin):
             % {"count": count},
             messages.SUCCESS,
         )
+
+
+@admin.register(OutboundMail)
+class OutboundMailAdmin(admin.ModelAdmin):
+    """The outbox's mail to addresses (former addresses, strangers turned away), read only;
+    failed ones can be sent again."""
+
+    list_display = ("created_at", "to", "kind", "subject", "email_state")
+    list_filter = ("email_state", "kind")
+    search_fields = ("to", "subject")
+    date_hierarchy = "created_at"
+    actions = ["retry"]
+    fields = (
+        "kind",
+        "to",
+        "subject",
+        "body",
+        "created_at",
+        "email_state",
+        "email_attempts",
+        "next_attempt_at",
+        "emailed_at",
+        "last_error",
+    )
+
+    has_add_permission = NotificationAdmin.has_add_permission
+    has_change_permission = NotificationAdmin.has_change_permission
+    has_delete_permission = NotificationAdmin.has_delete_permission
+    retry = NotificationAdmin.retry

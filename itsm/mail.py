@@ -164,6 +164,18 @@ def compose(row, *, approval_links=None, connection=None) -> EmailMultiAlternati
     return email
 
 
+def compose_addressed(row, *, connection=None) -> EmailMultiAlternatives:
+    """The email of an ``OutboundMail`` row: its text and headers as they were written."""
+    headers = {"Auto-Submitted": "auto-generated", **(row.headers or {})}
+    return EmailMultiAlternatives(
+        subject=row.subject,
+        body=row.body,
+        to=[row.to],
+        headers=headers,
+        connection=connection,
+    )
+
+
 # --- What a refusal means
 
 TEMPORARY = "temporary"

@@ -405,6 +405,59 @@ class Notification(models.Model):
         return self.read_at is not None
 
 
+class OutboundMail(models.Model):
+    """An email to an address rather than a notification to a user: the notice an account's
+    former address gets when it is changed, the reply to mail the gateway turned down.
+
+    The same outbox as ``Notification`` (``itsm.notify``): the row is written in the
+    transaction of the change that owes it, mailed by a task after commit or by the periodic
+    sweep, with the same states, retries and backoff; the message is composed when the row is
+    written (``subject``, ``body``, ``headers`` with its Message-ID), so every attempt sends the
+    same message."""
+
+    class Kind(models.TextChoices):
+        ACCOUNT = "account", _("Account notice")
+        REJECTION = "rejection", _("Reply to turned-down mail")
+
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    to = models.EmailField(_("to"), max_length=254)
+    subject = models.CharField(_("subject"), max_length=255)
+    body = models.TextField(_("body"))
+    headers = models.JSONField(_("headers"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+    email_state = models.CharField(
+        _("email"),
+        max_length=16,
+        choices=Notification.Email.choices,
+        default=Notification.Email.PENDING,
+    )
+    email_attempts = models.PositiveSmallIntegerField(_("email attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    claimed_at = models.DateTimeField(_("claimed"), null=True, blank=True)
+    emailed_at = models.DateTimeField(_("emailed"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+
+    class Meta:
+        verbose_name = _("outbound email")
+        verbose_name_plural = _("outbound emails")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at", "id"],
+                name="outmail_due_idx",
+                condition=Q(email_state="pending"),
+            ),
+            models.Index(
+                fields=["claimed_at"],
+                name="outmail_claimed_idx",
+                condition=Q(email_state="sending"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.to}: {self.subject}"
+
+
 class NotificationPreference(models.Model):
     """How one person wants to hear of one kind of event: by email, in the app, both or not
     at all. No row means both (the default)."""

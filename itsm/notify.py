@@ -20,6 +20,11 @@ A row left ``sending`` by a worker that died (after ``NOTIFICATION_LEASE_SECONDS
 again: only the message that was in flight at that instant may reach its recipient twice (with
 the same Message-ID, which mail clients use to drop duplicates). If the broker cannot take the
 task the rows stay ``pending`` and the periodic sweep mails them.
+
+Mail to an address rather than to a user (a former address told of its change, the reply to
+mail the gateway turned down) goes through the same outbox: ``mail_to`` writes an
+``OutboundMail`` row in the caller's transaction, delivered, retried and swept like the
+notifications.
 """
 
 import logging
@@ -34,19 +39,22 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import get_connection
+from django.core.mail.message import make_msgid
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from . import broker, mail
-from .models import Notification, NotificationPreference
+from .models import Notification, NotificationPreference, OutboundMail
 from .permissions import ADMIN, has_role, is_staff_member, staff_user_ids
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
 BATCH = 200
 KINDS = [kind for kind, _label in Notification.Kind.choices]
+# The outbox's tables: each row one email, delivered the same way.
+OUTBOXES = (Notification, OutboundMail)
 _mail_off: ContextVar[bool] = ContextVar("itsm_mail_off", default=False)
 _batch: ContextVar[list | None] = ContextVar("itsm_notify_batch", default=None)
 
@@ -311,6 +319,36 @@ def set_preferences(user, choices: Mapping[str, Mapping[str, bool]], *, actor) -
     return preferences_of(user)
 
 
+# --- Mail to an address
+
+
+def mail_to(address: str, *, kind: str, subject: str, body: str, headers=None) -> OutboundMail:
+    """Email ``address`` (no user's notification: a former address, a stranger) through the
+    outbox: the row is written in the caller's transaction and mailed once it commits, by a
+    task or, if the broker cannot take it, by the sweep; refusals are retried like any
+    notification's. ``subject`` and ``body`` are final text (already in the reader's
+    language); the Message-ID is fixed now, so every attempt sends the same message."""
+    now = timezone.now()
+    row = OutboundMail.objects.create(
+        kind=kind,
+        to=address,
+        subject=subject[:255],
+        body=body,
+        headers={"Message-ID": make_msgid(domain=mail.mail_domain()), **(headers or {})},
+        created_at=now,
+        next_attempt_at=now,
+    )
+    transaction.on_commit(lambda: enqueue_mail([row.pk]))
+    return row
+
+
+def enqueue_mail(ids: list[int]) -> bool:
+    """Hand ``OutboundMail`` ids to a worker; on a broker failure the sweep mails them."""
+    from .tasks import deliver_mail
+
+    return broker.send(deliver_mail, ids)
+
+
 # --- Delivery
 
 
@@ -337,25 +375,26 @@ def lease() -> timedelta:
     return timedelta(seconds=getattr(settings, "NOTIFICATION_LEASE_SECONDS", 600))
 
 
-def deliver(ids: Iterable[int] | None = None, *, now=None, limit: int = BATCH) -> int:
-    """Mail the due pending notifications (among ``ids`` when given); return how many were
-    sent. Call it outside a transaction: each claim and each mark commits on its own."""
-    return _deliver_batch(ids, now=now or timezone.now(), limit=limit)[1]
+def deliver(
+    ids: Iterable[int] | None = None, *, now=None, limit: int = BATCH, model=Notification
+) -> int:
+    """Mail the due pending rows of ``model`` (one of ``OUTBOXES``; among ``ids`` when
+    given); return how many were sent. Call it outside a transaction: each claim and each mark
+    commits on its own."""
+    return _deliver_batch(model, ids, now=now or timezone.now(), limit=limit)[1]
 
 
-def _deliver_batch(ids, *, now, limit: int) -> tuple[int, int]:
+def _deliver_batch(model, ids, *, now, limit: int) -> tuple[int, int]:
     """Claim one batch, send it; return ``(claimed, sent)``."""
-    claimed = _claim(ids, now=now, limit=limit)
+    claimed = _claim(model, ids, now=now, limit=limit)
     if not claimed:
         return 0, 0
     return len(claimed), _send_claimed(claimed)
 
 
-def _claim(ids, *, now, limit: int) -> list[Notification]:
+def _claim(model, ids, *, now, limit: int) -> list:
     with transaction.atomic():
-        due = Notification.objects.filter(
-            email_state=Notification.Email.PENDING, next_attempt_at__lte=now
-        )
+        due = model.objects.filter(email_state=Notification.Email.PENDING, next_attempt_at__lte=now)
         if ids is not None:
             due = due.filter(pk__in=list(ids))
         pks = list(
@@ -365,14 +404,13 @@ def _claim(ids, *, now, limit: int) -> list[Notification]:
         )
         if not pks:
             return []
-        Notification.objects.filter(pk__in=pks).update(
+        model.objects.filter(pk__in=pks).update(
             email_state=Notification.Email.SENDING, claimed_at=timezone.now()
         )
-    return list(
-        Notification.objects.filter(pk__in=pks, email_state=Notification.Email.SENDING)
-        .select_related("recipient")
-        .order_by("next_attempt_at", "id")
-    )
+    rows = model.objects.filter(pk__in=pks, email_state=Notification.Email.SENDING)
+    if model is Notification:
+        rows = rows.select_related("recipient")
+    return list(rows.order_by("next_attempt_at", "id"))
 
 
 def _send_claimed(rows: list[Notification]) -> int:
@@ -385,7 +423,7 @@ def _send_claimed(rows: list[Notification]) -> int:
             try:
                 email = _email(row, connection)
             except Exception as exc:  # a template or an address that cannot be mailed
-                log.exception("notification %s cannot be composed", row.pk)
+                log.exception("%s %s cannot be composed", row._meta.model_name, row.pk)
                 _failed(row, mail.Refusal(mail.PERMANENT, False, f"{exc}"[:2000]))
                 continue
             if email is None:
@@ -399,7 +437,9 @@ def _send_claimed(rows: list[Notification]) -> int:
                 raise exc
             except Exception as exc:
                 refusal = mail.classify(exc)
-                log.warning("notification %s not mailed (%s): %s", row.pk, refusal.kind, exc)
+                log.warning(
+                    "%s %s not mailed (%s): %s", row._meta.model_name, row.pk, refusal.kind, exc
+                )
                 if refusal.kind == mail.PERMANENT:
                     _failed(row, refusal)
                 else:
@@ -418,9 +458,11 @@ def _send_claimed(rows: list[Notification]) -> int:
     return sent
 
 
-def _email(row: Notification, connection):
+def _email(row, connection):
     """The message for ``row``, or None when it must not be mailed any more (the recipient
     lost their address, or the staff role an internal note needs)."""
+    if isinstance(row, OutboundMail):
+        return mail.compose_addressed(row, connection=connection)
     recipient = row.recipient
     if not recipient.email or not recipient.is_active:
         return None
@@ -441,10 +483,10 @@ def _approval_links(row: Notification) -> dict | None:
         return None
 
 
-def mark_sent(row: Notification) -> None:
+def mark_sent(row) -> None:
     """The server took the message: record it at once, in its own transaction."""
     with transaction.atomic():
-        Notification.objects.filter(pk=row.pk, email_state=Notification.Email.SENDING).update(
+        type(row).objects.filter(pk=row.pk, email_state=Notification.Email.SENDING).update(
             email_state=Notification.Email.SENT,
             emailed_at=timezone.now(),
             email_attempts=F("email_attempts") + 1,
@@ -453,13 +495,13 @@ def mark_sent(row: Notification) -> None:
         )
 
 
-def _retry_later(row: Notification, refusal) -> None:
+def _retry_later(row, refusal) -> None:
     attempts = row.email_attempts + 1
     if attempts >= MAX_ATTEMPTS:
         _failed(row, refusal)
         return
     with transaction.atomic():
-        Notification.objects.filter(pk=row.pk, email_state=Notification.Email.SENDING).update(
+        type(row).objects.filter(pk=row.pk, email_state=Notification.Email.SENDING).update(
             email_state=Notification.Email.PENDING,
             email_attempts=attempts,
             next_attempt_at=timezone.now() + backoff(attempts),
@@ -468,9 +510,9 @@ def _retry_later(row: Notification, refusal) -> None:
         )
 
 
-def _failed(row: Notification, refusal) -> None:
+def _failed(row, refusal) -> None:
     with transaction.atomic():
-        Notification.objects.filter(pk=row.pk, email_state=Notification.Email.SENDING).update(
+        type(row).objects.filter(pk=row.pk, email_state=Notification.Email.SENDING).update(
             email_state=Notification.Email.FAILED,
             email_attempts=F("email_attempts") + 1,
             claimed_at=None,
@@ -478,20 +520,20 @@ def _failed(row: Notification, refusal) -> None:
         )
 
 
-def _skip(row: Notification) -> None:
+def _skip(row) -> None:
     with transaction.atomic():
-        Notification.objects.filter(pk=row.pk, email_state=Notification.Email.SENDING).update(
+        type(row).objects.filter(pk=row.pk, email_state=Notification.Email.SENDING).update(
             email_state=Notification.Email.SKIPPED, claimed_at=None
         )
 
 
-def _release(rows: list[Notification], delay: timedelta) -> None:
+def _release(rows: list, delay: timedelta) -> None:
     """Claimed rows not tried (the connection failed before them): pending again, after
     ``delay``, with no attempt counted."""
     if not rows:
         return
     with transaction.atomic():
-        Notification.objects.filter(
+        type(rows[0]).objects.filter(
             pk__in=[row.pk for row in rows], email_state=Notification.Email.SENDING
         ).update(
             email_state=Notification.Email.PENDING,
@@ -503,9 +545,12 @@ def _release(rows: list[Notification], delay: timedelta) -> None:
 def recover(now=None) -> int:
     """Rows a dead worker left ``sending`` past the lease: due again (the attempt counted,
     since the message may have gone out). Returns how many."""
-    now = now or timezone.now()
+    return sum(_recover(model, now or timezone.now()) for model in OUTBOXES)
+
+
+def _recover(model, now) -> int:
     with transaction.atomic():
-        stale = Notification.objects.filter(
+        stale = model.objects.filter(
             email_state=Notification.Email.SENDING, claimed_at__lte=now - lease()
         )
         failed = stale.filter(email_attempts__gte=MAX_ATTEMPTS - 1).update(
@@ -522,7 +567,9 @@ def recover(now=None) -> int:
             last_error="The worker stopped while sending.",
         )
     if again or failed:
-        log.warning("%d notification(s) left sending by a stopped worker: due again", again)
+        log.warning(
+            "%d %s(s) left sending by a stopped worker: due again", again, model._meta.model_name
+        )
     return again
 
 
@@ -532,11 +579,13 @@ def sweep(now=None) -> int:
     now = now or timezone.now()
     recover(now)
     total = 0
-    while True:
-        claimed, sent = _deliver_batch(None, now=now - sweep_grace(), limit=BATCH)
-        total += sent
-        if claimed < BATCH:
-            return total
+    for model in OUTBOXES:
+        while True:
+            claimed, sent = _deliver_batch(model, None, now=now - sweep_grace(), limit=BATCH)
+            total += sent
+            if claimed < BATCH:
+                break
+    return total
 
 
 @transaction.atomic

@@ -12,5 +12,14 @@ def deliver_notifications(ids: list[int]) -> int:
 
 
 @shared_task
+def deliver_mail(ids: list[int]) -> int:
+    """Mail the ``OutboundMail`` rows ``notify.mail_to`` just wrote (never retried itself:
+    the rows carry their retries, as notifications do)."""
+    from .models import OutboundMail
+
+    return notify.deliver(ids, model=OutboundMail)
+
+
+@shared_task
 def sweep_notifications() -> int:
     return notify.sweep()

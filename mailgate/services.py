@@ -21,7 +21,6 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from itsm import broker
 from itsm.attachments import UploadRefused
 from itsm.extensions import mail_replies
 from itsm.workflow import Conflict
@@ -173,7 +172,8 @@ def _create_sender(message) -> User:
 
 
 def _reject(message, reason: str) -> None:
-    """Tell the sender why nothing was opened (after commit; at most a few an hour)."""
+    """Tell the sender why nothing was opened (at most a few an hour): the reply is written
+    into the outbox with the message's record and mailed once it commits."""
     recent = InboundMessage.objects.filter(
         sender=message.sender,
         outcome=Outcome.REJECTED,
@@ -181,12 +181,6 @@ def _reject(message, reason: str) -> None:
     ).count()
     if not message.sender or recent >= REJECTIONS_PER_HOUR:
         return
-    from .tasks import send_rejection
+    from .mail import send_rejection
 
-    args = [message.sender, message.subject, message.message_id, reason]
-
-    def send():
-        if not broker.send(send_rejection, *args):
-            send_rejection.apply(args=args)  # the broker is down: send it now, not never
-
-    transaction.on_commit(send)
+    send_rejection(message.sender, message.subject, message.message_id, reason)

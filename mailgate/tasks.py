@@ -1,9 +1,12 @@
 from celery import shared_task
 
 
-@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+@shared_task(autoretry_for=(Exception,), retry_backoff=True, max_retries=5)
 def send_rejection(address: str, subject: str, message_id: str, reason: str) -> None:
-    """Tell the sender of a message the gateway turned down why (no account...)."""
+    """Tell the sender of a message the gateway turned down why (no account...).
+
+    Only for messages queued before the reply went through the outbox: it writes the reply
+    there (``mail.send_rejection``), which mails it and retries it."""
     from .mail import send_rejection as send
 
     send(address, subject, message_id, reason)

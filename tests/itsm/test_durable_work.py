@@ -17,7 +17,7 @@ from django.utils import timezone
 from incidents.models import Incident
 from itsm import notify
 from itsm.celery import app as celery_app
-from itsm.models import Notification
+from itsm.models import Notification, OutboundMail
 from itsm.testing import PASSWORD, make_incident, make_persona, make_team
 from sla import scanner, services
 from sla import tasks as sla_tasks
@@ -83,7 +83,12 @@ def test_changing_an_email_address_while_the_broker_is_down_still_warns_the_old_
     update_profile(rita, {"email": "new@example.com"}, actor=rita, current_password=PASSWORD)
     rita.refresh_from_db()
     assert rita.email == "new@example.com"
-    assert [m.to for m in mail.outbox] == [[old]]  # sent at once rather than never
+    # the notice is a row of the outbox, written with the change: the sweep mails it, once
+    assert OutboundMail.objects.get().to == old
+    assert mail.outbox == []
+    assert notify.sweep(now=timezone.now() + timedelta(minutes=1)) == 1
+    assert [m.to for m in mail.outbox] == [[old]]
+    assert notify.sweep(now=timezone.now() + timedelta(minutes=2)) == 0
 
 
 # --- Batch jobs isolate each row
