@@ -173,7 +173,7 @@ if env_str("DATABASE_REPLICA_URL"):
 DATABASE_ROUTERS = ["reports.replica.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# --- Cache (login throttling, API throttles) -------------------------------------------------
+# --- Cache (rendered Markdown) ---------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
     CACHES = {
