@@ -5,6 +5,7 @@ issues and live suggestions."""
 import re
 
 import pytest
+from django.urls import reverse
 
 from incidents import services as incident_services
 from incidents.models import Incident
@@ -318,3 +319,20 @@ def test_a_problem_with_many_incidents_shows_the_latest_and_links_to_all(db, cli
     assert desk.count('class="ticket-link') == 50  # the desk's page size; the rest on page 2
     api = client.get("/api/v1/incidents/", {"problem": problem.number, "page_size": 100})
     assert len(api.json()["results"]) == 52
+
+
+def test_a_file_over_the_limit_is_a_413_naming_the_field(db, client, paula, settings):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.ATTACHMENT_MAX_BYTES = 10
+    problem = make_problem(paula)
+    client.force_login(paula)
+    response = client.post(
+        reverse("problems:problem_attach", args=[problem.number]),
+        {"file": SimpleUploadedFile("dump.txt", b"x" * 11)},
+    )
+    assert response.status_code == 413
+    html = response.content.decode()
+    assert "File: dump.txt is too large (11\xa0bytes): each file can be up to 10\xa0bytes." in html
+    assert 'id="attach-file" name="file"' in html  # the form is on the page again
+    assert not problem.attachments.exists()
