@@ -464,3 +464,24 @@ def test_the_portal_request_page_answers_413_for_a_file_over_the_limit(
     assert response.context["attach_form"].errors["attachments"] == [f"Add files: {TOO_LARGE}"]
     assert f"Add files: {TOO_LARGE}" in text(response)
     assert not request.attachments.exists()
+
+
+def test_the_assign_form_of_a_finished_request_says_why_and_changes_nothing(
+    client, alice, rita, headset
+):
+    request = order(headset, by=rita, answers={})
+    services.cancel(request, actor=rita)
+    request.refresh_from_db()
+    events = request.events.count()
+    client.force_login(alice)
+    response = client.post(
+        reverse("catalog:request_update", args=[request.number]),
+        {"assignee": alice.pk, "version": request.version},
+        follow=True,
+    )
+    assert response.status_code == 200
+    html = text(response)
+    assert f"{request.number} is canceled: its fields can no longer change." in html
+    assert "Allowed: Submitted, Awaiting approval, Approved, In fulfilment." in html
+    assert Request.objects.get(pk=request.pk).assignee_id == request.assignee_id
+    assert request.events.count() == events

@@ -720,3 +720,32 @@ def test_the_attach_form_answers_413_naming_the_field(db, client, alice, setting
     assert response.status_code == 413
     assert f"File: {OVER}" in response.content.decode()
     assert not incident.attachments.exists()
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+def test_the_edit_form_of_a_closed_incident_says_why_and_changes_nothing(db, client, alice, htmx):
+    incident = make_incident(title="Printer jammed")
+    services.change_state(
+        incident, "resolved", actor=alice, resolution_code="fixed", resolution_notes="Cleared."
+    )
+    services.change_state(incident, "closed", actor=alice)
+    incident.refresh_from_db()
+    events = incident.events.count()
+    client.force_login(alice)
+    response = client.post(
+        reverse("incidents:incident_update", args=[incident.number]),
+        {"title": "Edited after the end", "impact": 1, "urgency": 1, "version": incident.version},
+        follow=not htmx,
+        headers={"HX-Request": "true"} if htmx else {},
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert f"{incident.number} is closed: its fields can no longer change." in html
+    assert "Allowed: New, In progress, On hold, Resolved." in html
+    row = Incident.objects.get(pk=incident.pk)
+    assert (row.title, row.impact, row.version) == (
+        "Printer jammed",
+        incident.impact,
+        incident.version,
+    )
+    assert incident.events.count() == events

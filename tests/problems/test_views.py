@@ -336,3 +336,24 @@ def test_a_file_over_the_limit_is_a_413_naming_the_field(db, client, paula, sett
     assert "File: dump.txt is too large (11\xa0bytes): each file can be up to 10\xa0bytes." in html
     assert 'id="attach-file" name="file"' in html  # the form is on the page again
     assert not problem.attachments.exists()
+
+
+def test_the_edit_form_of_a_closed_problem_says_why_and_changes_nothing(db, client, paula):
+    problem = problem_in(State.CLOSED, paula)
+    events = problem.events.count()
+    client.force_login(paula)
+    response = client.post(
+        reverse("problems:problem_update", args=[problem.number]),
+        {
+            "title": "Edited after the end",
+            "description": problem.description,
+            "priority": 1,
+            "version": problem.version,
+        },
+        follow=True,
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert f"{problem.number} is closed: its fields can no longer change." in html
+    assert Problem.objects.get(pk=problem.pk).title == problem.title
+    assert problem.events.count() == events
