@@ -402,10 +402,13 @@ def _move(request: Request, to: str, *, actor, quiet: bool = False):
 @transaction.atomic
 def update_request(request: Request, values: dict, *, actor, version=None):
     """Agents change the note, the coordinating agent and team; a requester their note, while
-    the request is open."""
+    the request is open. A fulfilled, rejected or canceled request takes no field edits (409
+    with the states that do)."""
     kernel.lock(request, version=version)
     if actor is not None:
         permissions.check_update(actor, request, values)
+    if values:
+        kernel.check_editable(request)
     _check_assignee(values.get("assignee"))
     changes = kernel.update_ticket(request, values, actor=actor)
     if "description" in changes:
@@ -566,9 +569,12 @@ def add_task(
 
 @transaction.atomic
 def update_task(task: Task, values: dict, *, actor, version=None):
+    """Change a task's fields (staff); a done or canceled task takes none (409)."""
     kernel.lock(task, version=version)
     if actor is not None:
         permissions.check_task_update(actor, values)
+    if values:
+        kernel.check_editable(task)
     _check_assignee(values.get("assignee"))
     changes = kernel.update_ticket(task, values, actor=actor)
     if {"title", "description"} & set(changes):

@@ -69,10 +69,13 @@ def raise_change(*, actor, requester=None, attachments=(), **fields) -> Change:
 def update_change(change: Change, values: dict, *, actor, version=None):
     """Change fields. The plan (CIs, window, plans, CAB, questionnaire) is edited while the
     change is new or assessed; once before the CAB it is what was approved (409), though a
-    change manager may move the window. The risk and the conflicts follow every edit."""
+    change manager may move the window. The risk and the conflicts follow every edit; a
+    closed or canceled change takes none (409), whoever asks."""
     kernel.lock(change, version=version)
     if actor is not None:
         permissions.check_update(actor, change, values)
+    if values:
+        kernel.check_editable(change)
     values = dict(values)
     cis = values.pop("cis", None)
     if "risk_answers" in values:

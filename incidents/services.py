@@ -122,13 +122,17 @@ def update_incident(incident: Incident, values: dict, *, actor, version=None):
 
     Agents change what they work on; a requester the wording, urgency and service of their own
     open incident. The rules are checked against the row as it is now (locked). ``problem``
-    goes through ``link_problem`` and its own rule.
+    goes through ``link_problem`` and its own rule. A closed or canceled incident takes no
+    field edits (409 with the states that do); reopening is a state change.
     """
     kernel.lock(incident, version=version)
+    linking_only = set(values) == {"problem"}
     if actor is not None and not (
-        set(values) == {"problem"} and permissions.can_link_problem(actor)
+        linking_only and permissions.can_link_problem(actor)
     ):  # who only links (a problem manager) needs no right to edit the incident
         permissions.check_update(actor, incident, values)
+    if values and not linking_only:
+        kernel.check_editable(incident)
     values = dict(values)
     linking = "problem" in values
     problem = values.pop("problem", None)

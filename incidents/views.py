@@ -21,6 +21,7 @@ from accounts.models import Team
 from accounts.services import register_caller
 from itsm.attachments import UploadRefused, UploadTooLarge, download_response
 from itsm.extensions import deadline_cells, panels_for, queues_for, with_deadlines
+from itsm.forms import add_upload_error, form_status, mark_form_errors
 from itsm.pagination import paginate
 from itsm.permissions import get_visible_or_404, role_required, staff_user_ids
 from itsm.templatetags.itsm import since
@@ -478,15 +479,18 @@ def incident_detail(request, number):
     return render(request, "incidents/incident_detail.html", _detail_context(request, incident))
 
 
-def _respond(request, incident, **extra):
-    """Re-render the ticket (only its main panel for htmx, the whole page otherwise)."""
+def _respond(request, incident, status=200, **extra):
+    """Re-render the ticket (only its main panel for htmx, the whole page otherwise); a form
+    sent back for a file over the size limit answers 413 (``status``)."""
     incident.refresh_from_db()
     context = _detail_context(request, incident, **extra)
     if request.headers.get("HX-Request"):
-        return render(request, "incidents/_incident_main.html", context)
-    if not extra:
+        return mark_form_errors(
+            render(request, "incidents/_incident_main.html", context, status=status)
+        )
+    if not extra and status == 200:
         return redirect(incident)
-    return render(request, "incidents/incident_detail.html", context)
+    return render(request, "incidents/incident_detail.html", context, status=status)
 
 
 def _action(request, number, perform):
@@ -602,11 +606,14 @@ def incident_comment(request, number):
                 internal=form.cleaned_data["internal"],
                 attachments=form.cleaned_data["files"],
             )
-        except (PermissionDenied, Conflict, UploadTooLarge, UploadRefused) as exc:
+        except (UploadTooLarge, UploadRefused) as exc:
+            add_upload_error(form, "files", exc)
+            extra["comment_form"] = form
+        except (PermissionDenied, Conflict) as exc:
             messages.error(request, _reason(exc))
     else:
         extra["comment_form"] = form
-    return _respond(request, incident, **extra)
+    return _respond(request, incident, status=form_status(form), **extra)
 
 
 @role_required(*READ_ROLES)
@@ -614,20 +621,21 @@ def incident_comment(request, number):
 def incident_attach(request, number):
     incident = _get(request, number)
     form = AttachForm(request.POST, request.FILES)
-    if not form.is_valid():
-        for errors in form.errors.values():
-            messages.error(request, " ".join(errors))
-        return _respond(request, incident)
-    try:
-        services.attach_files(
-            incident,
-            actor=request.user,
-            uploads=form.cleaned_data["file"],
-            internal=form.cleaned_data["internal"],
-        )
-    except (UploadTooLarge, UploadRefused, PermissionDenied, Conflict, ValidationError) as exc:
-        messages.error(request, _reason(exc))
-    return _respond(request, incident)
+    if form.is_valid():
+        try:
+            services.attach_files(
+                incident,
+                actor=request.user,
+                uploads=form.cleaned_data["file"],
+                internal=form.cleaned_data["internal"],
+            )
+        except (UploadTooLarge, UploadRefused) as exc:
+            add_upload_error(form, "file", exc)
+        except (PermissionDenied, Conflict, ValidationError) as exc:
+            messages.error(request, _reason(exc))
+    for errors in form.errors.values():
+        messages.error(request, " ".join(errors))
+    return _respond(request, incident, status=form_status(form))
 
 
 @role_required(*READ_ROLES)

@@ -26,14 +26,32 @@ ACTIVE_CONTENT_TYPES = {
 _UNSAFE = re.compile(r"[^\w.\- ()+,@\[\]]", re.UNICODE)
 
 
-class UploadTooLarge(Exception):
-    """The upload exceeds ``ATTACHMENT_MAX_BYTES`` (HTTP 413)."""
+TOO_LARGE_ON_FIELD = _(
+    "%(field)s: %(name)s is too large (%(size)s): each file can be up to %(limit)s."
+)
 
-    def __init__(self, limit: int):
-        self.limit = limit
+
+class UploadTooLarge(Exception):
+    """The upload exceeds ``ATTACHMENT_MAX_BYTES``: HTTP 413 from the API and from every HTML
+    form (``itsm.forms.form_status``), which shows ``for_field`` on the file field."""
+
+    code = "too_large"
+    status_code = 413
+
+    def __init__(self, limit: int, *, name: str = "", size: int = 0):
+        self.limit, self.name, self.size = limit, name, size
         super().__init__(
             _("The file is larger than the %(limit)s limit.") % {"limit": filesizeformat(limit)}
         )
+
+    def for_field(self, label) -> str:
+        """The refusal as a form shows it: the field, the file, its size and the limit."""
+        return TOO_LARGE_ON_FIELD % {
+            "field": label,
+            "name": self.name or _("the file"),
+            "size": filesizeformat(self.size),
+            "limit": filesizeformat(self.limit),
+        }
 
 
 class UploadRefused(ValueError):
@@ -72,7 +90,7 @@ def check_upload(upload) -> tuple[str, str]:
     """Validate an uploaded file; return its safe name and content type."""
     limit = settings.ATTACHMENT_MAX_BYTES
     if upload.size > limit:
-        raise UploadTooLarge(limit)
+        raise UploadTooLarge(limit, name=upload.name, size=upload.size)
     if upload.size == 0:
         raise UploadRefused(_("The file is empty."))
     name = sanitize_filename(upload.name)

@@ -4,7 +4,6 @@ import re
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.template.defaultfilters import filesizeformat
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
@@ -135,7 +134,8 @@ class MultipleFileInput(forms.ClearableFileInput):
 class AttachmentsField(forms.FileField):
     """Several files at once, each checked against the attachment rules (size, empty file).
 
-    Cleans to a list of uploads; an error names the file it is about.
+    Cleans to a list of uploads; an error names the field and the file it is about, and a file
+    over the size limit makes the page answer 413 (``form_status``).
     """
 
     widget = MultipleFileInput
@@ -152,26 +152,53 @@ class AttachmentsField(forms.FileField):
         for upload in uploads:
             try:
                 check_upload(upload)
-            except UploadTooLarge as exc:
-                errors.append(
-                    forms.ValidationError(
-                        _("%(name)s is too large (%(size)s): each file can be up to %(limit)s."),
-                        code="too_large",
-                        params={
-                            "name": upload.name,
-                            "size": filesizeformat(upload.size),
-                            "limit": filesizeformat(exc.limit),
-                        },
-                    )
-                )
-            except UploadRefused as exc:
-                errors.append(
-                    forms.ValidationError(
-                        _("%(name)s: %(reason)s"),
-                        code="upload",
-                        params={"name": upload.name, "reason": str(exc)},
-                    )
-                )
+            except (UploadTooLarge, UploadRefused) as exc:
+                errors.append(upload_error(exc, label=self.label, name=upload.name))
         if errors:
             raise forms.ValidationError(errors)
         return uploads
+
+
+def upload_error(exc, *, label, name: str = "") -> forms.ValidationError:
+    """An upload refused by the attachment rules (``itsm.attachments.check_upload``, through a
+    form field or a verb) as the error of the form field ``label``."""
+    if isinstance(exc, UploadTooLarge):
+        return forms.ValidationError(exc.for_field(label), code=UploadTooLarge.code)
+    return forms.ValidationError(
+        _("%(name)s: %(reason)s"),
+        code="upload",
+        params={"name": name or label, "reason": str(exc)},
+    )
+
+
+def add_upload_error(form: forms.Form, field: str, exc) -> None:
+    """A verb's refusal of an upload, on the form's file field (its code kept for
+    ``form_status``)."""
+    form.add_error(
+        field, upload_error(exc, label=form.fields[field].label, name=getattr(exc, "name", ""))
+    )
+
+
+def too_large(*forms_) -> bool:
+    """Whether one of the forms was refused for a file over the size limit."""
+    return any(
+        error.code == UploadTooLarge.code
+        for form in forms_
+        if form is not None and form.is_bound
+        for errors in form.errors.as_data().values()
+        for error in errors
+    )
+
+
+def form_status(*forms_, default: int = 200) -> int:
+    """The status of a page that shows its forms again: 413 when a file was over the size
+    limit (as the API answers), ``default`` otherwise."""
+    return UploadTooLarge.status_code if too_large(*forms_) else default
+
+
+def mark_form_errors(response):
+    """An htmx answer that carries a form with its errors at an error status: ``itsm.js``
+    swaps it in all the same (htmx leaves 4xx answers out by default)."""
+    if response.status_code >= 400:
+        response["X-Form-Errors"] = "1"
+    return response

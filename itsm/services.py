@@ -229,6 +229,19 @@ def refresh_from_locked(ticket: TicketBase, locked: TicketBase) -> None:
     ticket._state.fields_cache.clear()
 
 
+def check_editable(ticket: TicketBase) -> None:
+    """A closed or canceled ticket keeps the fields it ended with: an edit is a 409 naming the
+    states that take edits, and nothing is written. Reopening, where the workflow allows it,
+    is a move of its own, not an edit. Update verbs call this after ``lock``."""
+    workflow = ticket.workflow
+    if workflow.is_terminal(ticket.state):
+        raise Conflict(
+            _("%(number)s is %(state)s: its fields can no longer change.")
+            % {"number": ticket.number, "state": ticket.state_label.lower()},
+            allowed=[s for s in workflow.states.values if not workflow.is_terminal(s)],
+        )
+
+
 def check_accepts_updates(ticket: TicketBase) -> None:
     """A closed or canceled ticket takes no more comments or files (409), whatever the
     channel: reopen it, or open a new one."""

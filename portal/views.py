@@ -35,6 +35,7 @@ from incidents.permissions import (
 from incidents.workflow import HoldReason, State
 from itsm.attachments import UploadRefused, UploadTooLarge, download_response
 from itsm.extensions import panels_for
+from itsm.forms import add_upload_error, form_status
 from itsm.markdown import render_markdown_many
 from itsm.pagination import capped_count, paginate
 from itsm.permissions import ReadView, get_visible_or_404, has_role, staff_user_ids
@@ -106,7 +107,7 @@ def report(request):
         except ValidationError as exc:
             _add_errors(form, exc)
         except (UploadTooLarge, UploadRefused) as exc:
-            form.add_error("attachments", str(exc))
+            add_upload_error(form, "attachments", exc)
         else:
             messages.success(
                 request,
@@ -117,7 +118,7 @@ def report(request):
                 % {"number": incident.number},
             )
             return redirect(incident.get_portal_url())
-    return render(request, "portal/report.html", {"form": form})
+    return render(request, "portal/report.html", {"form": form}, status=form_status(form))
 
 
 @login_required
@@ -329,7 +330,7 @@ def _conversation_context(request, incident, comment_form=None, **extra) -> dict
     }
 
 
-def _render_detail(request, incident, **forms):
+def _render_detail(request, incident, status=200, **forms):
     rating_initial = {"score": incident.csat_score, "comment": incident.csat_comment}
     context = {
         **_conversation_context(request, incident, forms.pop("comment_form", None)),
@@ -344,7 +345,7 @@ def _render_detail(request, incident, **forms):
         ],
         **forms,
     }
-    return render(request, "portal/ticket_detail.html", context)
+    return render(request, "portal/ticket_detail.html", context, status=status)
 
 
 @login_required
@@ -416,7 +417,7 @@ def ticket_attach(request, number):
                 incident, actor=request.user, uploads=form.cleaned_data["attachments"]
             )
         except (UploadTooLarge, UploadRefused) as exc:
-            form.add_error("attachments", str(exc))
+            add_upload_error(form, "attachments", exc)
         except (Conflict, PermissionDenied):
             messages.error(
                 request,
@@ -430,7 +431,7 @@ def ticket_attach(request, number):
                 % {"count": len(stored)},
             )
             return redirect(incident.get_portal_url() + "#attachments")
-    return _render_detail(request, incident, attach_form=form)
+    return _render_detail(request, incident, status=form_status(form), attach_form=form)
 
 
 REFUSALS = {

@@ -84,10 +84,14 @@ def promote(incident: Incident, *, actor) -> Problem:
 @transaction.atomic
 def update_problem(problem: Problem, values: dict, *, actor, version=None):
     """Change fields (problem managers). Publishing a workaround needs the known-error flag
-    and a workaround (400 naming the field). Returns the changes."""
+    and a workaround (400 naming the field). A closed or canceled problem takes no field
+    edits (409 with the states that do), save one: its workaround, still published in the
+    portal, may be withdrawn. Returns the changes."""
     kernel.lock(problem, version=version)
     if actor is not None:
         permissions.check_update(actor, values)
+    if values and values != {"publish_workaround": False}:
+        kernel.check_editable(problem)
     values = dict(values)
     relations = {name: list(values.pop(name) or ()) for name in RELATIONS if name in values}
     _check_assignee(values.get("assignee"))

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from incidents.forms import CommentForm
 from incidents.models import Incident
 from itsm.attachments import UploadRefused, UploadTooLarge, download_response
+from itsm.forms import mark_form_errors
 from itsm.pagination import paginate
 from itsm.permissions import get_visible_or_404, role_required
 from itsm.templatetags.itsm import since
@@ -263,14 +264,16 @@ def problem_detail(request, number):
     return render(request, "problems/problem_detail.html", _detail_context(request, problem))
 
 
-def _respond(request, problem, **extra):
+def _respond(request, problem, status=200, **extra):
     problem.refresh_from_db()
     context = _detail_context(request, problem, **extra)
     if request.headers.get("HX-Request"):
-        return render(request, "problems/_problem_main.html", context)
-    if not extra:
+        return mark_form_errors(
+            render(request, "problems/_problem_main.html", context, status=status)
+        )
+    if not extra and status == 200:
         return redirect(problem)
-    return render(request, "problems/problem_detail.html", context)
+    return render(request, "problems/problem_detail.html", context, status=status)
 
 
 def _reason(exc) -> str:
@@ -447,7 +450,10 @@ def problem_attach(request, number):
     else:
         try:
             services.attach(problem, actor=request.user, upload=upload)
-        except (UploadTooLarge, UploadRefused, Conflict) as exc:
+        except UploadTooLarge as exc:
+            messages.error(request, exc.for_field(_("File")))
+            return _respond(request, problem, status=exc.status_code)
+        except (UploadRefused, Conflict) as exc:
             messages.error(request, str(getattr(exc, "detail", exc)))
     return _respond(request, problem)
 

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST, require_safe
 from accounts.models import Team
 from itsm.attachments import UploadRefused, UploadTooLarge, download_response
 from itsm.extensions import deadline_cells, panels_for, queues_for, with_deadlines
+from itsm.forms import mark_form_errors
 from itsm.pagination import paginate
 from itsm.permissions import get_visible_or_404, role_required
 from itsm.templatetags.itsm import since
@@ -193,15 +194,18 @@ def request_detail(request, number):
     return render(request, "catalog/request_detail.html", _request_context(request, ticket))
 
 
-def _respond(request, ticket, **extra):
-    """Re-render the request (its main panel for htmx, the whole page otherwise)."""
+def _respond(request, ticket, status=200, **extra):
+    """Re-render the request (its main panel for htmx, the whole page otherwise); a file over
+    the size limit answers 413 (``status``)."""
     ticket.refresh_from_db()
     context = _request_context(request, ticket, **extra)
     if request.headers.get("HX-Request"):
-        return render(request, "catalog/_request_main.html", context)
-    if not extra:
+        return mark_form_errors(
+            render(request, "catalog/_request_main.html", context, status=status)
+        )
+    if not extra and status == 200:
         return redirect(ticket.get_absolute_url())
-    return render(request, "catalog/request_detail.html", context)
+    return render(request, "catalog/request_detail.html", context, status=status)
 
 
 @role_required(*READ_ROLES)
@@ -335,7 +339,10 @@ def request_attach(request, number):
     else:
         try:
             services.attach(ticket, actor=request.user, upload=upload)
-        except (UploadTooLarge, UploadRefused, PermissionDenied, Conflict) as exc:
+        except UploadTooLarge as exc:
+            messages.error(request, exc.for_field(_("File")))
+            return _respond(request, ticket, status=exc.status_code)
+        except (UploadRefused, PermissionDenied, Conflict) as exc:
             messages.error(request, reason(exc))
     return _respond(request, ticket)
 

@@ -17,6 +17,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from itsm.attachments import UploadRefused, UploadTooLarge, download_response
+from itsm.forms import add_upload_error, form_status
 from itsm.pagination import paginate
 from itsm.permissions import ReadView, get_visible_or_404
 from itsm.workflow import Conflict
@@ -249,7 +250,7 @@ def request_attach(request, number):
                 ticket, actor=request.user, uploads=form.cleaned_data["attachments"]
             )
         except (UploadTooLarge, UploadRefused) as exc:
-            form.add_error("attachments", str(exc))
+            add_upload_error(form, "attachments", exc)
         except (Conflict, PermissionDenied):
             messages.error(request, _("This request is finished: files can no longer be added."))
             return redirect(ticket.get_portal_url())
@@ -260,7 +261,7 @@ def request_attach(request, number):
                 % {"count": len(stored)},
             )
             return redirect(ticket.get_portal_url() + "#attachments")
-    return _render_detail(request, ticket, status=400, attach_form=form)
+    return _render_detail(request, ticket, status=form_status(form, default=400), attach_form=form)
 
 
 @login_required

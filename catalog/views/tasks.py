@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from accounts.models import Team
 from itsm.attachments import UploadRefused, UploadTooLarge, download_response
+from itsm.forms import mark_form_errors
 from itsm.permissions import get_visible_or_404, role_required
 from itsm.templatetags.itsm import since
 from itsm.workflow import Conflict, parse_version
@@ -168,14 +169,14 @@ def task_detail(request, number):
     return render(request, "catalog/task_detail.html", _task_context(request, task))
 
 
-def _respond_task(request, task, **extra):
+def _respond_task(request, task, status=200, **extra):
     task.refresh_from_db()
     context = _task_context(request, task, **extra)
     if request.headers.get("HX-Request"):
-        return render(request, "catalog/_task_main.html", context)
-    if not extra:
+        return mark_form_errors(render(request, "catalog/_task_main.html", context, status=status))
+    if not extra and status == 200:
         return redirect(task.get_absolute_url())
-    return render(request, "catalog/task_detail.html", context)
+    return render(request, "catalog/task_detail.html", context, status=status)
 
 
 @role_required(*READ_ROLES)
@@ -263,7 +264,10 @@ def task_attach(request, number):
     else:
         try:
             services.attach_task(task, actor=request.user, upload=upload)
-        except (UploadTooLarge, UploadRefused, PermissionDenied, Conflict) as exc:
+        except UploadTooLarge as exc:
+            messages.error(request, exc.for_field(_("File")))
+            return _respond_task(request, task, status=exc.status_code)
+        except (UploadRefused, PermissionDenied, Conflict) as exc:
             messages.error(request, reason(exc))
     return _respond_task(request, task)
 

@@ -313,7 +313,11 @@ def change_attach(request, number):
     else:
         try:
             services.attach(change, actor=request.user, upload=upload)
-        except (UploadTooLarge, UploadRefused, Conflict) as exc:
+        except UploadTooLarge as exc:
+            messages.error(request, exc.for_field(_("File")))
+            context = _detail_context(request, change)
+            return render(request, "changes/change_detail.html", context, status=exc.status_code)
+        except (UploadRefused, Conflict) as exc:
             messages.error(request, reason(exc))
     return _back(request, change)
 

@@ -98,6 +98,16 @@
   }
   document.addEventListener("htmx:afterSwap", function (event) { fold(event.target); });
 
+  // htmx leaves error statuses unswapped; a form the server sends back with its errors at an
+  // error status (413: a file over the size limit) says so with X-Form-Errors and is shown.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    const xhr = event.detail.xhr;
+    if (xhr.status >= 400 && xhr.getResponseHeader("X-Form-Errors")) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
+
   // A form that came back with errors: its summary takes the focus (screen readers read it).
   const summary = document.getElementById("error-summary");
   if (summary) {

@@ -368,3 +368,64 @@ def test_the_schema_describes_every_catalog_endpoint(db, client):
         "/api/v1/tasks/{number}/transition/",
     ]:
         assert path in paths, path
+
+
+# --- A finished request or task keeps its fields -----------------------------------------------
+
+
+def snapshot(ticket) -> dict:
+    row = type(ticket).objects.get(pk=ticket.pk)
+    return {f.attname: getattr(row, f.attname) for f in type(ticket)._meta.concrete_fields}
+
+
+def finished_request(state, *, rita, alice, headset):
+    request = order(headset, by=rita, answers={})
+    if state == "canceled":
+        services.cancel(request, actor=rita)
+    else:
+        services.complete_task(request.tasks.get(), actor=alice)
+    request.refresh_from_db()
+    assert request.state == state
+    return request
+
+
+@pytest.mark.parametrize("state", ["fulfilled", "canceled"])
+def test_a_finished_request_refuses_field_edits_with_409_and_writes_nothing(
+    db, api, alice, bob, rita, headset, state
+):
+    request = finished_request(state, rita=rita, alice=alice, headset=headset)
+    before, events = snapshot(request), request.events.count()
+    response = api.as_(alice).patch(
+        f"/api/v1/requests/{request.number}/",
+        {"description": "Edited after the end", "assignee": bob.pk},
+        format="json",
+    )
+    assert response.status_code == 409, response.content
+    assert response.json() == {
+        "detail": f"{request.number} is {state}: its fields can no longer change.",
+        "allowed": ["submitted", "awaiting_approval", "approved", "in_fulfillment"],
+    }
+    assert snapshot(request) == before
+    assert request.events.count() == events
+
+
+@pytest.mark.parametrize("state", ["done", "canceled"])
+def test_a_finished_task_refuses_field_edits_with_409_and_writes_nothing(
+    db, api, alice, bob, rita, headset, state
+):
+    request = order(headset, by=rita, answers={})
+    task = request.tasks.get()
+    if state == "done":
+        services.complete_task(task, actor=alice)
+    else:
+        services.cancel(request, actor=rita)  # its open tasks are canceled with it
+    task.refresh_from_db()
+    assert task.state == state
+    before, events = snapshot(task), task.events.count()
+    response = api.as_(alice).patch(
+        f"/api/v1/tasks/{task.number}/", {"title": "Edited after the end"}, format="json"
+    )
+    assert response.status_code == 409, response.content
+    assert response.json()["allowed"] == ["open", "in_progress"]
+    assert snapshot(task) == before
+    assert task.events.count() == events

@@ -409,3 +409,79 @@ def test_the_editor_is_for_managers_and_admins(client, alice, rita):
     for person in (alice, rita):
         client.force_login(person)
         assert client.get(reverse("catalog:item_list")).status_code == 403
+
+
+# --- A file over the size limit: 413 on every form that takes files ---------------------------
+
+TOO_LARGE = "big.png is too large (11\xa0bytes): each file can be up to 10\xa0bytes."
+
+
+def big_file():
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile("big.png", b"x" * 11)
+
+
+def test_the_request_page_answers_413_for_a_file_over_the_limit(
+    client, alice, rita, headset, settings
+):
+    settings.ATTACHMENT_MAX_BYTES = 10
+    request = order(headset, by=rita, answers={})
+    client.force_login(alice)
+    response = client.post(
+        reverse("catalog:request_attach", args=[request.number]), {"file": big_file()}
+    )
+    assert response.status_code == 413
+    html = text(response)
+    assert f"File: {TOO_LARGE}" in html and 'id="attach-file"' in html
+    assert not request.attachments.exists()
+
+
+def test_the_task_page_answers_413_for_a_file_over_the_limit(
+    client, alice, rita, headset, settings
+):
+    settings.ATTACHMENT_MAX_BYTES = 10
+    task = order(headset, by=rita, answers={}).tasks.get()
+    client.force_login(alice)
+    response = client.post(reverse("catalog:task_attach", args=[task.number]), {"file": big_file()})
+    assert response.status_code == 413
+    html = text(response)
+    assert f"File: {TOO_LARGE}" in html and 'id="attach-file"' in html
+    assert not task.attachments.exists()
+
+
+def test_the_portal_request_page_answers_413_for_a_file_over_the_limit(
+    client, rita, headset, settings
+):
+    settings.ATTACHMENT_MAX_BYTES = 10
+    request = order(headset, by=rita, answers={})
+    client.force_login(rita)
+    response = client.post(
+        reverse("catalog:portal_request_attach", args=[request.number]),
+        {"attachments": [big_file()]},
+    )
+    assert response.status_code == 413
+    assert response.context["attach_form"].errors["attachments"] == [f"Add files: {TOO_LARGE}"]
+    assert f"Add files: {TOO_LARGE}" in text(response)
+    assert not request.attachments.exists()
+
+
+def test_the_assign_form_of_a_finished_request_says_why_and_changes_nothing(
+    client, alice, rita, headset
+):
+    request = order(headset, by=rita, answers={})
+    services.cancel(request, actor=rita)
+    request.refresh_from_db()
+    events = request.events.count()
+    client.force_login(alice)
+    response = client.post(
+        reverse("catalog:request_update", args=[request.number]),
+        {"assignee": alice.pk, "version": request.version},
+        follow=True,
+    )
+    assert response.status_code == 200
+    html = text(response)
+    assert f"{request.number} is canceled: its fields can no longer change." in html
+    assert "Allowed: Submitted, Awaiting approval, Approved, In fulfilment." in html
+    assert Request.objects.get(pk=request.pk).assignee_id == request.assignee_id
+    assert request.events.count() == events

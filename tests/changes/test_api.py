@@ -7,6 +7,7 @@ import pytest
 from changes import services
 from changes.models import Change
 from itsm.testing import make_persona
+from itsm.workflow import Conflict
 
 from .builders import PLANS, make_change, make_ci, submitted, window
 
@@ -243,3 +244,54 @@ def test_the_change_list_answers_in_constant_queries(
     with django_assert_max_num_queries(10):
         response = api.get("/api/v1/changes/?page_size=50")
     assert len(response.json()["results"]) == rows
+
+
+# --- A finished change keeps its fields --------------------------------------------------------
+
+
+def snapshot(change) -> dict:
+    row = Change.objects.get(pk=change.pk)
+    return {f.attname: getattr(row, f.attname) for f in Change._meta.concrete_fields}
+
+
+def finished(state, chris, members):
+    if state == "canceled":
+        change = make_change(actor=chris)
+        services.change_state(change, "canceled", actor=chris)
+        return change
+    change = submitted(actor=chris, approval_policy="any")
+    services.vote(change, actor=members[0], decision="approve")
+    for step in ("implement", "review"):
+        services.change_state(change, step, actor=chris)
+    services.change_state(change, "closed", actor=chris, outcome="successful")
+    return change
+
+
+@pytest.mark.parametrize("state", ["closed", "canceled"])
+def test_a_finished_change_refuses_field_edits_with_409_and_writes_nothing(
+    db, api, chris, members, state
+):
+    change = finished(state, chris, members)
+    before, events = snapshot(change), change.events.count()
+    response = api.as_(chris).patch(
+        f"/api/v1/changes/{change.number}/",
+        {"title": "Edited after the end", "description": "Later."},
+        format="json",
+    )
+    assert response.status_code == 409, response.content
+    body = response.json()
+    assert body["allowed"] and not {"closed", "canceled"} & set(body["allowed"])
+    assert snapshot(change) == before
+    assert change.events.count() == events
+    # the verb holds whoever calls it, the system included
+    with pytest.raises(Conflict) as refused:
+        services.update_change(change, {"description": "Later."}, actor=None)
+    assert refused.value.allowed == [
+        "new",
+        "assess",
+        "authorize",
+        "scheduled",
+        "implement",
+        "review",
+    ]
+    assert snapshot(change) == before

@@ -241,3 +241,20 @@ def test_the_change_page_reads_in_bounded_queries_whatever_its_history(
     with django_assert_max_num_queries(30):
         response = client.get(change.get_absolute_url())
     assert response.content.decode().count("Question ") == comments
+
+
+def test_a_file_over_the_limit_is_a_413_naming_the_field(db, client, chris, settings):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.ATTACHMENT_MAX_BYTES = 10
+    change = make_change(actor=chris)
+    client.force_login(chris)
+    response = client.post(
+        reverse("changes:change_attach", args=[change.number]),
+        {"file": SimpleUploadedFile("plan.pdf", b"x" * 11)},
+    )
+    assert response.status_code == 413
+    html = response.content.decode()
+    assert "File: plan.pdf is too large (11\xa0bytes): each file can be up to 10\xa0bytes." in html
+    assert 'id="attach-file" name="file"' in html
+    assert not change.attachments.exists()

@@ -322,9 +322,9 @@ def test_resolving_a_parent_resolves_its_open_children(db, alice):
     parent = make_incident(title="Email down")
     children = [make_incident(title=f"No email {i}") for i in range(2)]
     closed_child = make_incident(title="Already canceled")
-    services.cancel(closed_child, actor=alice)
     for child in [*children, closed_child]:
         services.update_incident(child, {"parent": parent}, actor=alice)
+    services.cancel(closed_child, actor=alice)  # linked first: a canceled one takes no edits
     services.resolve(parent, actor=alice, code="fixed", notes="Mail relay restarted")
     for child in children:
         child.refresh_from_db()
@@ -420,3 +420,54 @@ def test_a_forged_cursor_is_a_404(db, api, client, alice):
     assert api.get("/api/v1/incidents/?cursor=garbage!!").status_code == 404
     client.force_login(alice)
     assert client.get("/desk/?cursor=Zm9v").status_code == 404
+
+
+# --- A finished incident keeps its fields ------------------------------------------------------
+
+EDITABLE_STATES = ["new", "in_progress", "on_hold", "resolved"]
+
+
+def snapshot(incident) -> dict:
+    row = Incident.objects.get(pk=incident.pk)
+    return {f.attname: getattr(row, f.attname) for f in Incident._meta.concrete_fields}
+
+
+@pytest.mark.parametrize("state", ["closed", "canceled"])
+def test_a_finished_incident_refuses_field_edits_with_409_and_writes_nothing(
+    db, api, alice, bob, state
+):
+    incident = incident_in(state, alice)
+    before, events = snapshot(incident), incident.events.count()
+    response = api.as_(alice).patch(
+        url(incident),
+        {"title": "Edited after the end", "urgency": 1, "assignee": bob.pk},
+        format="json",
+    )
+    assert response.status_code == 409, response.content
+    body = response.json()
+    assert body["allowed"] == EDITABLE_STATES
+    assert body["detail"] == f"{incident.number} is {state}: its fields can no longer change."
+    assert snapshot(incident) == before
+    assert incident.events.count() == events
+
+
+def test_a_finished_incident_refuses_the_edit_in_the_verb_whoever_calls_it(db, alice):
+    from itsm.workflow import Conflict
+
+    incident = incident_in("closed", alice)
+    before = snapshot(incident)
+    with pytest.raises(Conflict) as refused:
+        services.update_incident(incident, {"impact": 1}, actor=None)  # the system too
+    assert refused.value.allowed == EDITABLE_STATES
+    assert snapshot(incident) == before
+
+
+def test_a_resolved_incident_still_takes_edits_and_reopens_through_its_move(db, api, alice):
+    incident = incident_in("resolved", alice)
+    edited = api.as_(alice).patch(url(incident), {"title": "Reworded"}, format="json")
+    assert edited.status_code == 200, edited.content
+    reopened = api.as_(alice).post(
+        url(incident, "transition/"), {"state": "in_progress"}, format="json"
+    )
+    assert reopened.status_code == 200, reopened.content
+    assert Incident.objects.get(pk=incident.pk).state == "in_progress"

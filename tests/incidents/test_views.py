@@ -646,3 +646,106 @@ def test_an_agent_lands_on_their_own_work_else_their_teams_else_all_open(db, cli
     assert land() == "team"
     services.take(team_work, actor=alice)
     assert land() == "mine"
+
+
+# --- A file over the size limit: 413, the form back with what was typed ----------------------
+
+
+def _big(name="trace.log", size=11):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, b"x" * size)
+
+
+OVER = "trace.log is too large (11\xa0bytes): each file can be up to 10\xa0bytes."
+
+
+def test_a_comment_with_a_file_over_the_limit_is_a_413_keeping_the_text(
+    db, client, alice, settings
+):
+    settings.ATTACHMENT_MAX_BYTES = 10
+    incident = make_incident(title="Printer on fire")
+    client.force_login(alice)
+    response = client.post(
+        reverse("incidents:incident_comment", args=[incident.number]),
+        {"body": "Restarted the spooler, log attached.", "internal": "on", "files": [_big()]},
+    )
+    assert response.status_code == 413
+    assert response.context["comment_form"].errors["files"] == [f"Files: {OVER}"]
+    html = response.content.decode()
+    assert f"Files: {OVER}" in html
+    assert ">Restarted the spooler, log attached.</textarea>" in html
+    assert 'id="comment-internal" name="internal" value="on" checked' in html
+    assert not incident.comments.exists()
+    assert not incident.attachments.exists()
+    assert not incident.events.filter(field__in=("comment", "attachment")).exists()
+
+
+def test_the_htmx_comment_form_is_sent_back_at_413_marked_for_swapping(db, client, alice, settings):
+    settings.ATTACHMENT_MAX_BYTES = 10
+    incident = make_incident()
+    client.force_login(alice)
+    response = client.post(
+        reverse("incidents:incident_comment", args=[incident.number]),
+        {"body": "See the trace.", "files": [_big()]},
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 413
+    assert response["X-Form-Errors"] == "1"  # itsm.js swaps it in despite the status
+    html = response.content.decode()
+    assert "<html" not in html  # the ticket panel only
+    assert f"Files: {OVER}" in html and ">See the trace.</textarea>" in html
+
+
+def test_a_comment_within_the_limit_still_posts(db, client, alice, settings):
+    settings.ATTACHMENT_MAX_BYTES = 10
+    incident = make_incident()
+    client.force_login(alice)
+    response = client.post(
+        reverse("incidents:incident_comment", args=[incident.number]),
+        {"body": "Small log.", "files": [_big(size=10)]},
+    )
+    assert response.status_code == 302
+    assert incident.comments.get().body == "Small log."
+    assert incident.attachments.get().size == 10
+
+
+def test_the_attach_form_answers_413_naming_the_field(db, client, alice, settings):
+    settings.ATTACHMENT_MAX_BYTES = 10
+    incident = make_incident()
+    client.force_login(alice)
+    response = client.post(
+        reverse("incidents:incident_attach", args=[incident.number]), {"file": [_big()]}
+    )
+    assert response.status_code == 413
+    assert f"File: {OVER}" in response.content.decode()
+    assert not incident.attachments.exists()
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+def test_the_edit_form_of_a_closed_incident_says_why_and_changes_nothing(db, client, alice, htmx):
+    incident = make_incident(title="Printer jammed")
+    services.change_state(
+        incident, "resolved", actor=alice, resolution_code="fixed", resolution_notes="Cleared."
+    )
+    services.change_state(incident, "closed", actor=alice)
+    incident.refresh_from_db()
+    events = incident.events.count()
+    client.force_login(alice)
+    response = client.post(
+        reverse("incidents:incident_update", args=[incident.number]),
+        {"title": "Edited after the end", "impact": 1, "urgency": 1, "version": incident.version},
+        follow=not htmx,
+        headers={"HX-Request": "true"} if htmx else {},
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert f"{incident.number} is closed: its fields can no longer change." in html
+    assert "Allowed: New, In progress, On hold, Resolved." in html
+    row = Incident.objects.get(pk=incident.pk)
+    assert (row.title, row.impact, row.version) == (
+        "Printer jammed",
+        incident.impact,
+        incident.version,
+    )
+    assert incident.events.count() == events

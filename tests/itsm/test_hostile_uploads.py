@@ -58,8 +58,12 @@ def test_a_file_over_the_per_file_limit_is_named_in_the_form_and_not_stored(
     client.force_login(rita)
     upload = SimpleUploadedFile("screenshot.png", b"x" * 2048)
     response = client.post(f"/portal/tickets/{incident.number}/attach/", {"attachments": [upload]})
+    assert response.status_code == 413
     html = response.content.decode()
-    assert "screenshot.png is too large (2.0\xa0KB): each file can be up to 1.0\xa0KB." in html
+    assert (
+        "Add files: screenshot.png is too large (2.0\xa0KB): each file can be up to 1.0\xa0KB."
+        in html
+    )
     assert not incident.attachments.exists()
 
 

@@ -1,6 +1,8 @@
 """The self-service portal: report an issue, my tickets, the ticket page and its actions
 (SPEC §1 visibility, §3 requester moves, §2 internal notes never shown)."""
 
+import re
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
@@ -264,10 +266,17 @@ def test_a_too_large_attachment_is_refused_on_its_field_and_nothing_is_created(
             ],
         },
     )
-    assert response.status_code == 200
+    assert response.status_code == 413  # as the API answers
     errors = response.context["form"].errors["attachments"]
-    assert errors == ["huge.bin is too large (1.0\xa0KB): each file can be up to 1.0\xa0KB."]
-    assert 'id="id_attachments_errors"' in response.content.decode()
+    assert errors == [
+        "Attachments: huge.bin is too large (1.0\xa0KB): each file can be up to 1.0\xa0KB."
+    ]
+    html = response.content.decode()
+    assert 'id="id_attachments_errors"' in html
+    # what was typed comes back in the form
+    assert 'value="Scanner broken"' in html
+    assert ">\nIt beeps.</textarea>" in html
+    assert re.search(r'<input type="radio" name="urgency" value="2"[^>]* checked', html)
     assert not Incident.objects.exists()
     assert not IncidentAttachment.objects.exists()
     assert not files_in(tmp_path)
@@ -514,8 +523,11 @@ def test_a_too_large_file_on_the_ticket_page_is_refused_on_its_field(
         url("ticket_attach", ticket.number),
         {"attachments": [SimpleUploadedFile("big.txt", b"x" * 11)]},
     )
-    assert response.status_code == 200
-    assert "big.txt" in response.context["attach_form"].errors["attachments"][0]
+    assert response.status_code == 413
+    assert response.context["attach_form"].errors["attachments"] == [
+        "Add files: big.txt is too large (11\xa0bytes): each file can be up to 10\xa0bytes."
+    ]
+    assert "Add files: big.txt is too large" in response.content.decode()
     assert not ticket.attachments.exists()
     assert not files_in(tmp_path)
 

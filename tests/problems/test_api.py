@@ -7,6 +7,7 @@ import pytest
 from incidents.models import Incident
 from itsm.testing import make_incident
 from problems import services
+from problems.models import Problem
 from problems.workflow import State
 
 from .conftest import linked_incidents, make_problem, problem_in
@@ -367,3 +368,27 @@ def test_the_schema_describes_the_problem_endpoints(db, client):
         "/api/v1/known-errors/",
     ):
         assert path in paths, path
+
+
+# --- A finished problem keeps its fields -------------------------------------------------------
+
+
+def snapshot(problem) -> dict:
+    row = Problem.objects.get(pk=problem.pk)
+    return {f.attname: getattr(row, f.attname) for f in Problem._meta.concrete_fields}
+
+
+@pytest.mark.parametrize("state", [State.CLOSED, State.CANCELED])
+def test_a_finished_problem_refuses_field_edits_with_409_and_writes_nothing(db, api, paula, state):
+    problem = problem_in(state, paula)
+    before, events = snapshot(problem), problem.events.count()
+    response = api.as_(paula).patch(
+        url(problem), {"title": "Edited after the end", "workaround": "Reboot."}, format="json"
+    )
+    assert response.status_code == 409, response.content
+    assert response.json() == {
+        "detail": f"{problem.number} is {state}: its fields can no longer change.",
+        "allowed": ["new", "assess", "root_cause_analysis", "fix_in_progress", "resolved"],
+    }
+    assert snapshot(problem) == before
+    assert problem.events.count() == events

@@ -273,3 +273,24 @@ def test_resolving_without_resolve_incidents_leaves_the_incidents_to_their_agent
     assert Notification.objects.filter(
         recipient=alice, ticket=problem.number, kind="state"
     ).exists()
+
+
+# --- A finished problem keeps its fields
+
+
+def test_a_closed_problem_refuses_edits_from_anyone_but_its_workaround_may_be_withdrawn(db, paula):
+    problem = problem_in(State.RESOLVED, paula)
+    services.update_problem(problem, {"workaround": "Reconnect."}, actor=paula)
+    services.publish(problem, actor=paula)
+    services.change_state(problem, State.CLOSED, actor=paula)
+    events = problem.events.count()
+    for actor in (paula, None):  # the system is held to it too
+        with pytest.raises(Conflict) as refused:
+            services.update_problem(problem, {"priority": 1}, actor=actor)
+        assert "resolved" in refused.value.allowed and "closed" not in refused.value.allowed
+    assert problem.events.count() == events
+    assert Problem.objects.published().filter(pk=problem.pk).exists()
+    services.withdraw(problem, actor=paula)  # still in the portal: it may be taken out
+    assert not Problem.objects.published().filter(pk=problem.pk).exists()
+    with pytest.raises(Conflict):
+        services.publish(problem, actor=paula)  # but not put back

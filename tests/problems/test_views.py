@@ -5,6 +5,7 @@ issues and live suggestions."""
 import re
 
 import pytest
+from django.urls import reverse
 
 from incidents import services as incident_services
 from incidents.models import Incident
@@ -318,3 +319,41 @@ def test_a_problem_with_many_incidents_shows_the_latest_and_links_to_all(db, cli
     assert desk.count('class="ticket-link') == 50  # the desk's page size; the rest on page 2
     api = client.get("/api/v1/incidents/", {"problem": problem.number, "page_size": 100})
     assert len(api.json()["results"]) == 52
+
+
+def test_a_file_over_the_limit_is_a_413_naming_the_field(db, client, paula, settings):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.ATTACHMENT_MAX_BYTES = 10
+    problem = make_problem(paula)
+    client.force_login(paula)
+    response = client.post(
+        reverse("problems:problem_attach", args=[problem.number]),
+        {"file": SimpleUploadedFile("dump.txt", b"x" * 11)},
+    )
+    assert response.status_code == 413
+    html = response.content.decode()
+    assert "File: dump.txt is too large (11\xa0bytes): each file can be up to 10\xa0bytes." in html
+    assert 'id="attach-file" name="file"' in html  # the form is on the page again
+    assert not problem.attachments.exists()
+
+
+def test_the_edit_form_of_a_closed_problem_says_why_and_changes_nothing(db, client, paula):
+    problem = problem_in(State.CLOSED, paula)
+    events = problem.events.count()
+    client.force_login(paula)
+    response = client.post(
+        reverse("problems:problem_update", args=[problem.number]),
+        {
+            "title": "Edited after the end",
+            "description": problem.description,
+            "priority": 1,
+            "version": problem.version,
+        },
+        follow=True,
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert f"{problem.number} is closed: its fields can no longer change." in html
+    assert Problem.objects.get(pk=problem.pk).title == problem.title
+    assert problem.events.count() == events
