@@ -22,7 +22,8 @@ Definitions:
   ``fulfilled_at`` for requests fulfilled in the period.
 
 Every function runs a fixed number of queries whatever the data; PostgreSQL computes medians with
-``percentile_cont``; the embedded SQLite default sorts in Python (a small desk).
+``percentile_cont``; the embedded SQLite default sorts in Python (a small desk). The incident
+figures read the daily roll-up for the days it covers (``reports.rollup``).
 """
 
 from __future__ import annotations
@@ -137,20 +138,25 @@ MOVED_OR_REOPENED = rollup.MOVED_OR_REOPENED
 # ``reports.rollup.measures``: the daily roll-up for the days it covers, live for the others.
 
 
-def median_ttr(filters: Filters) -> int | None:
+def median_ttr(filters: Filters, covered: set[date] | None = None) -> int | None:
     """Median clock seconds from creation to resolution over the incidents resolved in the
-    period: not additive, so always live (one aggregation over the resolved-at index)."""
-    return _durations(
-        incidents(filters).filter(in_period("resolved_at", filters)), "created_at", "resolved_at"
-    )["median_seconds"]
+    period: not additive; on PostgreSQL found from the roll-up's time buckets then the one
+    bucket's incidents (``rollup.median_ttr``), on SQLite sorted in Python."""
+    resolved = incidents(filters).filter(in_period("resolved_at", filters))
+    if connection.vendor == "postgresql":
+        if covered is None:
+            covered = rollup.covered_days(filters.start, filters.end)
+        return rollup.median_ttr(filters, resolved, covered)
+    return _durations(resolved, "created_at", "resolved_at")["median_seconds"]
 
 
 def incident_figures(filters: Filters) -> dict:
     """Opened, the resolution figures and CSAT of the period from one read of the measures:
     ``{"opened", "resolved", "mttr_seconds", "median_ttr_seconds", "first_contact", "fcr_rate",
     "csat"}``."""
-    found = rollup.summary(rollup.total(filters))
-    found["median_ttr_seconds"] = median_ttr(filters) if found["resolved"] else None
+    covered = rollup.covered_days(filters.start, filters.end)
+    found = rollup.summary(rollup.total(filters, covered=covered))
+    found["median_ttr_seconds"] = median_ttr(filters, covered) if found["resolved"] else None
     return found
 
 

@@ -78,3 +78,21 @@ class DirtyDay(models.Model):
 
     def __str__(self) -> str:
         return str(self.day)
+
+
+class IncidentDayTime(models.Model):
+    """Incidents resolved on ``day`` per time-to-resolve bucket (``reports.rollup.THRESHOLDS``,
+    5 % wide): where the median time to resolve of a period lies, so that only that bucket's
+    incidents are read to find it exactly (PostgreSQL)."""
+
+    day = models.DateField(_("day"))
+    bucket = models.PositiveSmallIntegerField(_("bucket"))
+    resolved = models.PositiveIntegerField(_("resolved"), default=0)
+
+    class Meta:
+        verbose_name = _("incident day time")
+        verbose_name_plural = _("incident day times")
+        indexes = [models.Index(fields=["day"], name="rpt_incdaytime_day_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.day} bucket {self.bucket}"

@@ -70,7 +70,12 @@ def exported_models() -> list[type[models.Model]]:
 
 # Tables computed from the others (the reports' daily roll-up): left out of an export, rebuilt
 # by the instance that imports it (its roll-up task rolls every day it has not rolled yet).
-DERIVED = {"reports.incidentday", "reports.rolledday", "reports.dirtyday"}
+DERIVED = {
+    "reports.incidentday",
+    "reports.incidentdaytime",
+    "reports.rolledday",
+    "reports.dirtyday",
+}
 
 
 def _ordered(chosen: list[type[models.Model]]) -> list[type[models.Model]]:

@@ -30,7 +30,7 @@ from incidents.models import Incident
 from itsm.models import NumberCounter, TicketBase, sequence_name
 
 from . import portability, rollup
-from .models import DirtyDay, IncidentDay, RolledDay
+from .models import DirtyDay, IncidentDay, IncidentDayTime, RolledDay
 
 BATCH = 1000
 
@@ -298,6 +298,16 @@ def _roll_chunk(first: date, last: date) -> None:
         ),
         batch_size=1000,
     )
+    if connection.vendor == "postgresql":  # the median's buckets (rollup.median_ttr)
+        IncidentDayTime.objects.filter(day__gte=first, day__lte=last).delete()
+        times = rollup.live_times(Incident.objects.order_by(), [(first, last)], by_day=True)
+        IncidentDayTime.objects.bulk_create(
+            (
+                IncidentDayTime(day=rollup.as_date(day), bucket=bucket, resolved=n)
+                for (day, bucket), n in times.items()
+            ),
+            batch_size=1000,
+        )
     now = timezone.now()
     RolledDay.objects.filter(day__gte=first, day__lte=last).update(rolled_at=now)
     have = set(
@@ -329,6 +339,7 @@ def rebuild_all(*, now=None, progress=None) -> int:
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_ROLL_LOCK])
     IncidentDay.objects.all().delete()
+    IncidentDayTime.objects.all().delete()
     RolledDay.objects.all().delete()
     DirtyDay.objects.all().delete()
     first, last = first_incident_day(), rollable_until(now)

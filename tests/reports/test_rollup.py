@@ -19,7 +19,7 @@ from incidents import services as incidents
 from incidents.models import Incident
 from itsm.testing import make_incident
 from reports import figures, review, rollup, services, tasks
-from reports.models import DirtyDay, IncidentDay, RolledDay
+from reports.models import DirtyDay, IncidentDay, IncidentDayTime, RolledDay
 from sla.dashboard import Filters
 
 from .conftest import NOW, at, resolve
@@ -316,16 +316,18 @@ def test_query_counts_do_not_grow_with_the_period(
     # some days dirty, so the period is read partly from the roll-up, partly live
     services.mark_days_dirty([date(2026, 3, 3), date(2026, 3, 9), date(2026, 2, 20)])
     filters = Filters(start=date(2026, 3, 15) - timedelta(days=days - 1), end=date(2026, 3, 15))
-    # coverage, roll-up rows, three live aggregations, median, backlog
-    with django_assert_max_num_queries(7):
+    # coverage, roll-up rows, three live aggregations, the median (its buckets rolled and
+    # live, at most two reads of one bucket's incidents), backlog
+    with django_assert_max_num_queries(10):
         figures.incident_summary(filters, NOW)
     with django_assert_max_num_queries(5):
         figures.volume_trend(filters)
 
 
 def test_a_roll_up_takes_a_fixed_number_of_queries_per_month(desk, django_assert_max_num_queries):
-    # a month of days: lock, marks, three aggregations, delete, insert, rolled days (3), marks
-    extra = 1 if connection.vendor == "postgresql" else 0
+    # a month of days: marks, three aggregations, delete, insert, rolled days (3), marks; on
+    # PostgreSQL also the lock and the median's buckets (delete, aggregation, insert)
+    extra = 4 if connection.vendor == "postgresql" else 0
     with django_assert_max_num_queries(10 + extra):
         services.roll_up(rollup.days_between(date(2026, 2, 12), date(2026, 3, 14)))
     assert RolledDay.objects.count() == 31
@@ -344,3 +346,52 @@ def test_resolving_marks_the_day_it_was_opened(desk, rolled):
     assert (
         figures.resolution(Filters(start=date(2026, 3, 14), end=date(2026, 3, 15)))["resolved"] == 1
     )
+
+
+# --- The median time to resolve (PostgreSQL: the buckets, then one bucket's incidents) ----------
+
+postgresql = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the buckets are PostgreSQL's; SQLite sorts"
+)
+
+
+def direct_median(filters):
+    resolved = figures.incidents(filters).filter(figures.in_period("resolved_at", filters))
+    return rollup.median_ttr(filters, resolved, set())  # nothing covered: one aggregation
+
+
+@postgresql
+def test_the_buckets_count_each_resolution_once(desk, rolled):
+    assert sum(IncidentDayTime.objects.values_list("resolved", flat=True)) == (
+        Incident.objects.filter(resolved_at__lt=at(3, 15, 0)).count()
+    )
+    # B, resolved on 3 March after exactly 4 h: the bucket whose lower bound is 4 h
+    row = IncidentDayTime.objects.get(day=date(2026, 3, 3))
+    assert rollup.THRESHOLDS[row.bucket - 1] <= 4 * HOUR < rollup.THRESHOLDS[row.bucket]
+
+
+@postgresql
+def test_the_median_from_the_buckets_is_the_median_of_the_incidents(desk, rolled):
+    # March: A 1 h, B 4 h, C 24 h, D 30 min, E 18 days: 4 h (odd count)
+    assert figures.median_ttr(MARCH) == direct_median(MARCH) == 4 * HOUR
+    # 3 to 10 March: B 4 h, C 24 h, D 30 min, E 18 days: (4 h + 24 h) / 2 (even count)
+    even = Filters(start=date(2026, 3, 3), end=date(2026, 3, 10))
+    assert figures.median_ttr(even) == direct_median(even) == 14 * HOUR
+    # one day: B alone
+    one = Filters(start=date(2026, 3, 3), end=date(2026, 3, 3))
+    assert figures.median_ttr(one) == 4 * HOUR
+    # a period partly live (today, a dirty day): the same
+    resolve(desk.incidents["G"], desk.alice)  # opened 14 March 09:00: 27 h
+    spring = figures.median_ttr(SPRING)
+    # 30 min, 1 h, 4 h, 24 h, 27 h, 18 days: (4 h + 24 h) / 2
+    assert spring == direct_median(SPRING) == 14 * HOUR
+
+
+@postgresql
+def test_the_median_reads_the_incidents_when_the_buckets_disagree(desk, rolled):
+    # an SQL edit (no signal, no rebuild): B now took 5 days, its bucket says 4 h
+    b = desk.incidents["B"]
+    Incident.objects.filter(pk=b.pk).update(created_at=at(3, 3, 13) - timedelta(days=5))
+    even = Filters(start=date(2026, 3, 3), end=date(2026, 3, 10))
+    # B 5 d, C 24 h, D 30 min, E 18 d: (24 h + 5 d) / 2, read from the incidents
+    assert figures.median_ttr(even) == direct_median(even) == (DAY + 5 * DAY) // 2
