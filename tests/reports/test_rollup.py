@@ -395,3 +395,14 @@ def test_the_median_reads_the_incidents_when_the_buckets_disagree(desk, rolled):
     even = Filters(start=date(2026, 3, 3), end=date(2026, 3, 10))
     # B 5 d, C 24 h, D 30 min, E 18 d: (24 h + 5 d) / 2, read from the incidents
     assert figures.median_ttr(even) == direct_median(even) == (DAY + 5 * DAY) // 2
+
+
+def test_the_days_of_a_change_are_its_instants_now_and_before(desk):
+    from reports.receivers import days_of
+
+    c = desk.incidents["C"]  # opened 4 March, resolved 5 March, rated 5 March
+    assert days_of(c, {}) == {date(2026, 3, 4), date(2026, 3, 5)}
+    undone = {"resolved_at": (at(3, 2, 11), None), "state": ("resolved", "in_progress")}
+    assert days_of(c, undone) == {date(2026, 3, 2), date(2026, 3, 4), date(2026, 3, 5)}
+    # a value that is not an instant (never sent today) is no day, and no failed write
+    assert days_of(c, {"rated_at": ("2026-03-01T09:00:00Z", None)}) == days_of(c, {})
