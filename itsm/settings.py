@@ -488,6 +488,14 @@ CELERY_BEAT_SCHEDULE["sla-scan"] = {
     "schedule": SLA_SCAN_SECONDS,
     "options": {"expires": max(SLA_SCAN_SECONDS, 5)},
 }
+# The daily roll-up of the incident reports (reports.tasks.roll_up_days): days changed since
+# they were rolled, and days never rolled, are rolled this often (until then they are read live).
+REPORT_ROLLUP_SECONDS = env_int("REPORT_ROLLUP_SECONDS", 300)
+CELERY_BEAT_SCHEDULE["report-rollup"] = {
+    "task": "reports.tasks.roll_up_days",
+    "schedule": REPORT_ROLLUP_SECONDS,
+    "options": {"expires": max(REPORT_ROLLUP_SECONDS, 5)},
+}
 
 LOGGING = {
     "version": 1,

@@ -22,7 +22,8 @@ Definitions:
   ``fulfilled_at`` for requests fulfilled in the period.
 
 Every function runs a fixed number of queries whatever the data; PostgreSQL computes medians with
-``percentile_cont``; the embedded SQLite default sorts in Python (a small desk).
+``percentile_cont``; the embedded SQLite default sorts in Python (a small desk). The incident
+figures read the daily roll-up for the days it covers (``reports.rollup``).
 """
 
 from __future__ import annotations
@@ -43,22 +44,22 @@ from django.db.models import (
     OuterRef,
     Q,
 )
-from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
 from catalog.models import Request
 from changes.models import Change
 from changes.workflow import SUCCESSFUL_OUTCOMES, Outcome
 from changes.workflow import State as ChangeState
-from incidents.models import Incident, IncidentEvent
-from incidents.workflow import State
+from incidents.models import Incident
 from problems.models import PUBLISHED, Problem
 from sla.dashboard import Filters
+
+from . import rollup
 
 BACKLOG_BUCKETS = ("0-1d", "1-7d", "7-30d", "30d+")
 # Bucket → (minimum age, maximum age) in days; ``None``: no bound.
 _BUCKET_AGES = {"0-1d": (None, 1), "1-7d": (1, 7), "7-30d": (7, 30), "30d+": (30, None)}
-SCORES = ("1", "2", "3", "4", "5")
+SCORES = rollup.SCORES
 
 
 # --- SQL helpers ---------------------------------------------------------------------------------
@@ -125,58 +126,52 @@ def in_period(field: str, filters: Filters) -> Q:
 
 # --- Scoping -------------------------------------------------------------------------------------
 
-
-def incidents(filters: Filters):
-    """The incidents the filters select (the period is applied by each figure)."""
-    rows = Incident.objects.all()
-    if filters.team:
-        rows = rows.filter(assignment_group_id=filters.team)
-    if filters.service:
-        rows = rows.filter(service_id=filters.service)
-    if filters.priority:
-        rows = rows.filter(priority=filters.priority)
-    return rows.order_by()
-
-
-# In an incident's trail: a move from one team to another (the first routing, from no team, is
-# not one), or a reopen.
-MOVED_OR_REOPENED = Q(field="assignment_group", old__isnull=False) | Q(
-    field="state", old=State.RESOLVED, new=State.IN_PROGRESS
-)
-
-
-def moved_or_reopened_count(rows) -> int:
-    """How many of the incidents ``rows`` select were moved between teams or reopened: read
-    from the trail's side (its partial index on those rows), one probe per incident."""
-    return (
-        IncidentEvent.objects.filter(ticket__in=rows.values("pk"))
-        .filter(MOVED_OR_REOPENED)
-        .values("ticket")
-        .distinct()
-        .count()
-    )
+# The incidents the filters select, and what breaks first contact: defined beside the roll-up
+# (``reports.rollup``), which reads them too.
+incidents = rollup.incidents
+MOVED_OR_REOPENED = rollup.MOVED_OR_REOPENED
 
 
 # --- Incidents -----------------------------------------------------------------------------------
+#
+# The additive figures (opened, resolved, MTTR, first contact, CSAT, the weekly trend) come from
+# ``reports.rollup.measures``: the daily roll-up for the days it covers, live for the others.
+
+
+def median_ttr(filters: Filters, covered: set[date] | None = None) -> int | None:
+    """Median clock seconds from creation to resolution over the incidents resolved in the
+    period: not additive; on PostgreSQL found from the roll-up's time buckets then the one
+    bucket's incidents (``rollup.median_ttr``), on SQLite sorted in Python."""
+    resolved = incidents(filters).filter(in_period("resolved_at", filters))
+    if connection.vendor == "postgresql":
+        if covered is None:
+            covered = rollup.covered_days(filters.start, filters.end)
+        return rollup.median_ttr(filters, resolved, covered)
+    return _durations(resolved, "created_at", "resolved_at")["median_seconds"]
+
+
+def incident_figures(filters: Filters) -> dict:
+    """Opened, the resolution figures and CSAT of the period from one read of the measures:
+    ``{"opened", "resolved", "mttr_seconds", "median_ttr_seconds", "first_contact", "fcr_rate",
+    "csat"}``."""
+    covered = rollup.covered_days(filters.start, filters.end)
+    found = rollup.summary(rollup.total(filters, covered=covered))
+    found["median_ttr_seconds"] = median_ttr(filters, covered) if found["resolved"] else None
+    return found
 
 
 def opened_count(filters: Filters) -> int:
-    return incidents(filters).filter(in_period("created_at", filters)).count()
+    return rollup.total(filters).opened
 
 
 def resolution(filters: Filters) -> dict:
     """Incidents resolved in the period: ``{"resolved", "mttr_seconds", "median_ttr_seconds",
     "fcr_rate", "first_contact"}`` (``fcr_rate`` from 0 to 1, ``None`` when none resolved)."""
-    resolved = incidents(filters).filter(in_period("resolved_at", filters))
-    times = _durations(resolved, "created_at", "resolved_at")
-    first = times["count"] - moved_or_reopened_count(resolved) if times["count"] else 0
-    return {
-        "resolved": times["count"],
-        "mttr_seconds": times["mean_seconds"],
-        "median_ttr_seconds": times["median_seconds"],
-        "first_contact": first,
-        "fcr_rate": round(first / times["count"], 4) if times["count"] else None,
-    }
+    found = incident_figures(filters)
+    return {name: found[name] for name in RESOLUTION}
+
+
+RESOLUTION = ("resolved", "mttr_seconds", "median_ttr_seconds", "first_contact", "fcr_rate")
 
 
 def backlog(filters: Filters, now: datetime | None = None) -> dict[str, int]:
@@ -196,18 +191,7 @@ def backlog(filters: Filters, now: datetime | None = None) -> dict[str, int]:
 
 def csat(filters: Filters) -> dict:
     """Ratings given in the period: ``{"average", "count", "distribution": {"1"…"5": n}}``."""
-    counts = {f"s{score}": Count("id", filter=Q(csat_score=int(score))) for score in SCORES}
-    found = (
-        incidents(filters)
-        .filter(in_period("rated_at", filters), csat_score__isnull=False)
-        .aggregate(count=Count("id"), average=Avg("csat_score"), **counts)
-    )
-    average = found["average"]
-    return {
-        "average": None if average is None else round(float(average), 2),
-        "count": found["count"],
-        "distribution": {score: found[f"s{score}"] for score in SCORES},
-    }
+    return rollup.summary(rollup.total(filters))["csat"]
 
 
 def weeks_of(filters: Filters) -> list[date]:
@@ -220,51 +204,40 @@ def volume_trend(filters: Filters) -> list[dict]:
     """Opened and resolved incidents per week of the period (weeks start on Monday; the first
     and last weeks count only the days inside the period): ``[{"week", "label", "opened",
     "resolved"}]``."""
-    zone = timezone.get_current_timezone()
-    scoped = incidents(filters)
-    counted = {}
-    for name, field in (("opened", "created_at"), ("resolved", "resolved_at")):
-        rows = (
-            scoped.filter(in_period(field, filters))
-            .annotate(week=TruncWeek(field, tzinfo=zone))
-            .values("week")
-            .annotate(n=Count("*"))
-            .order_by()
-        )
-        counted[name] = {_as_date(r["week"]): r["n"] for r in rows}
+    weekly: dict[date, list[int]] = {}
+    for (day,), found in rollup.measures(filters, ("day",)).items():
+        monday = rollup.as_date(day) - timedelta(days=rollup.as_date(day).weekday())
+        counts = weekly.setdefault(monday, [0, 0])
+        counts[0] += found.opened
+        counts[1] += found.resolved
     result = []
     for monday in weeks_of(filters):
         iso = monday.isocalendar()
+        opened, resolved = weekly.get(monday, (0, 0))
         result.append(
             {
                 "week": monday,
                 "label": f"{iso.year}-W{iso.week:02d}",
-                "opened": counted["opened"].get(monday, 0),
-                "resolved": counted["resolved"].get(monday, 0),
+                "opened": opened,
+                "resolved": resolved,
             }
         )
     return result
 
 
-def _as_date(value) -> date:
-    if isinstance(value, datetime):
-        return timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
-    return value
-
-
 def incident_summary(filters: Filters, now: datetime | None = None) -> dict:
     """``reports/incidents/`` (SPEC §11)."""
-    figures = resolution(filters)
+    figures = incident_figures(filters)
     return {
         "from": filters.start,
         "to": filters.end,
-        "opened": opened_count(filters),
+        "opened": figures["opened"],
         "resolved": figures["resolved"],
         "mttr_seconds": figures["mttr_seconds"],
         "median_ttr_seconds": figures["median_ttr_seconds"],
         "fcr_rate": figures["fcr_rate"],
         "backlog": backlog(filters, now),
-        "csat": csat(filters),
+        "csat": figures["csat"],
     }
 
 

@@ -8,7 +8,8 @@ before it (a cycle or a self-reference is loaded in one transaction whose foreig
 run at commit). Each line holds one row, its columns by name (``assignee_id`` for a foreign
 key); primary keys are kept, so every reference survives. What is left out, and why:
 sessions, API tokens (credentials: people sign in again and make new tokens), sign-in
-lock-out records, Django admin's log, content types and permissions (rebuilt by
+lock-out records, Django admin's log, the reports' daily roll-up (derived from the tickets,
+rolled again after an import), content types and permissions (rebuilt by
 ``migrate``; a permission granted to a role or a user is written by its natural key).
 """
 
@@ -58,7 +59,23 @@ def exported_models() -> list[type[models.Model]]:
         or model is Group
         or model is Group.permissions.through
     ]
-    return _ordered([m for m in chosen if not m._meta.proxy and m._meta.managed])
+    return _ordered(
+        [
+            m
+            for m in chosen
+            if not m._meta.proxy and m._meta.managed and m._meta.label_lower not in DERIVED
+        ]
+    )
+
+
+# Tables computed from the others (the reports' daily roll-up): left out of an export, rebuilt
+# by the instance that imports it (its roll-up task rolls every day it has not rolled yet).
+DERIVED = {
+    "reports.incidentday",
+    "reports.incidentdaytime",
+    "reports.rolledday",
+    "reports.dirtyday",
+}
 
 
 def _ordered(chosen: list[type[models.Model]]) -> list[type[models.Model]]:

@@ -65,12 +65,7 @@ def home(request):
     if request.GET.get("format") == "csv":
         return _csv(request, filters, now)
     with reading():
-        summary = {
-            "opened": figures.opened_count(filters),
-            **figures.resolution(filters),
-            "backlog": figures.backlog(filters, now),
-            "csat": figures.csat(filters),
-        }
+        summary = {**figures.incident_figures(filters), "backlog": figures.backlog(filters, now)}
         trend = figures.volume_trend(filters)
         outcomes = figures.change_outcomes(filters)
         problems = figures.problem_counts(filters)
