@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from incidents.forms import CommentForm
 from incidents.models import Incident
+from itsm import exports
 from itsm.attachments import UploadRefused, UploadTooLarge, download_response
 from itsm.pagination import paginate
 from itsm.permissions import get_visible_or_404, role_required
@@ -101,12 +102,10 @@ def problem_list(request):
     sort = request.GET.get("sort", "")
     if sort not in SORTS:
         sort = "priority"
-    page = paginate(
-        linked_counts(rows.select_related("assignee", "assignment_group").only(*LIST_COLUMNS)),
-        SORTS[sort],
-        cursor=request.GET.get("cursor"),
-        size=LIST_SIZE,
-    )
+    rows = linked_counts(rows.select_related("assignee", "assignment_group").only(*LIST_COLUMNS))
+    if exports.wants_csv(request):
+        return exports.export(request, rows, SORTS[sort], _csv_columns(), name="problems")
+    page = paginate(rows, SORTS[sort], cursor=request.GET.get("cursor"), size=LIST_SIZE)
     context = {
         "queues": queues,
         "queue": queue,
@@ -123,6 +122,30 @@ def problem_list(request):
         else "problems/problem_list.html"
     )
     return render(request, template, context)
+
+
+def _csv_columns() -> list:
+    """The list's columns for its CSV export (``itsm.exports``), labels translated once."""
+    priorities = {value: str(label) for value, label in Priority.choices}
+    states = {value: str(label) for value, label in State.choices}
+    Column = exports.Column
+    return [
+        Column(gettext_lazy("Number"), lambda p: p.number),
+        Column(gettext_lazy("Priority"), lambda p: priorities.get(p.priority, p.priority)),
+        Column(gettext_lazy("Title"), lambda p: p.title),
+        Column(gettext_lazy("Known error"), lambda p: p.known_error),
+        Column(gettext_lazy("Published"), lambda p: p.is_published),
+        Column(gettext_lazy("State"), lambda p: states.get(p.state, p.state)),
+        Column(gettext_lazy("Incidents"), lambda p: p.incident_count),
+        Column(gettext_lazy("Open incidents"), lambda p: p.open_incident_count),
+        Column(gettext_lazy("Assigned to"), lambda p: str(p.assignee) if p.assignee_id else ""),
+        Column(
+            gettext_lazy("Team"),
+            lambda p: str(p.assignment_group) if p.assignment_group_id else "",
+        ),
+        Column(gettext_lazy("Created"), lambda p: p.created_at),
+        Column(gettext_lazy("Updated"), lambda p: p.updated_at),
+    ]
 
 
 def _list_rows(problems) -> list[dict]:

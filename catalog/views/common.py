@@ -57,14 +57,25 @@ SORTS = {
 DEFAULT_SORT = "-updated"
 
 
-def sorted_page(request, rows, queue):
+def sort_of(request, queue) -> tuple[str, list[str]]:
+    """The list's sort key (``""`` for the queue's own order) and its ordering."""
     sort = request.GET.get("sort", "")
     ordering = SORTS.get(sort)
     if ordering is None:
         sort = "" if queue.get("ordering") else DEFAULT_SORT
         ordering = queue.get("ordering") or SORTS[DEFAULT_SORT]
+    return sort, ordering
+
+
+def sorted_page(request, rows, queue):
+    sort, ordering = sort_of(request, queue)
     page = paginate(rows, ordering, cursor=request.GET.get("cursor"), size=LIST_SIZE)
     return page, sort
+
+
+def who(person) -> str:
+    """A person (or team) cell: their name, blank when there is none."""
+    return str(person) if person is not None else ""
 
 
 def pick_queue(queues, request, default: str):
