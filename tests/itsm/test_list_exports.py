@@ -392,3 +392,34 @@ def test_the_cmdb_export_goes_through_the_same_helper(world, client, monkeypatch
     text = b"".join(response.streaming_content).decode("utf-8")
     names = [row["name"] for row in csv.DictReader(io.StringIO(text[1:]))]
     assert names == ["'=cmd|' /C calc'!A0", "srv-a", "srv-b"]  # the list's order: by name
+
+
+@pytest.mark.e2e
+def test_the_desk_list_downloads_its_filtered_csv_from_the_keyboard(page, login, demo_users):
+    """In a browser: filter the desk list by team (htmx reloads the rows), then reach the
+    "Download CSV" link with the keyboard; the file is the filtered list, formula-safe."""
+    from accounts.models import Team
+
+    mine, other = Team.objects.order_by("name")[:2]
+    requester = demo_users["enduser"]
+    wanted = {
+        make_incident(requester=requester, assignment_group=mine, title=title).number
+        for title in (FORMULA, "Printer on the second floor")
+    }
+    make_incident(requester=requester, assignment_group=other, title="Not this team's")
+    login(page, "agent")
+    page.goto("/desk/?queue=all")
+    page.locator("#id_assignment_group").select_option(str(mine.pk))
+    link = page.locator(f'#incident-rows a.list-csv[href*="assignment_group={mine.pk}"]')
+    link.wait_for()
+
+    link.focus()
+    with page.expect_download() as started:
+        page.keyboard.press("Enter")
+    download = started.value
+    today = timezone.localdate().isoformat()
+    assert download.suggested_filename == f"incidents-{today}.csv"
+    with open(download.path(), encoding="utf-8-sig") as file:
+        rows = list(csv.DictReader(file))
+    assert {row["Number"] for row in rows} == wanted
+    assert "'" + FORMULA in [row["Title"] for row in rows]
