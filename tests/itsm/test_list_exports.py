@@ -330,10 +330,10 @@ def test_the_queries_do_not_grow_with_the_rows(name, world, client, django_asser
     listing.build(world, 5)
     signed_in(client, world, listing.viewer)
     params = listing.params(world)
-    with django_assert_max_num_queries(12) as five:
+    with django_assert_max_num_queries(8) as five:
         assert len(download(client, listing, params)) == 5 + listing.others
     listing.build(world, 45, start=5)
-    with django_assert_max_num_queries(12) as fifty:
+    with django_assert_max_num_queries(8) as fifty:
         assert len(download(client, listing, params)) == 50 + listing.others
     assert len(fifty.captured_queries) == len(five.captured_queries)
 
