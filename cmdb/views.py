@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -333,7 +333,7 @@ def _export(request):
     """The filtered CI list as CSV, in the list's order: the columns ``cmdb_import`` reads."""
     filterset = CIFilterSet(request.GET, queryset=CI.objects.visible_to(request.user))
     if not filterset.is_valid():
-        return HttpResponse(str(filterset.errors), status=400, content_type="text/plain")
+        return exports.refused(filterset)
     cis = exports.chunked(csv_io.export_queryset(filterset.qs), ["name", "id"])
     return exports.response(
         (csv_io.export_row(ci) for ci in cis), EXPORT_COLUMNS, name="cmdb", translate_headers=False

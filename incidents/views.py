@@ -160,6 +160,8 @@ def incident_list(request):
     queue = next((q for q in queues if q["key"] == key), queues[0])
     base = with_deadlines(queue["apply"](Incident.objects.visible_to(request.user)), MODEL)
     filters = IncidentFilter(_without_blanks(request.GET), queryset=base, request=request)
+    if exports.wants_csv(request) and not filters.is_valid():
+        return exports.refused(filters)
     if filters.is_valid():
         rows = filters.qs
     else:

@@ -3,9 +3,9 @@
 A list view builds its queryset exactly as for the page (who may see what, the queue, the
 filters, the sort), then hands it here instead of paginating it: ``response`` streams every
 row of it, not just the page on screen, through the one formula-safe writer
-(``itsm.spreadsheet``). Rows are read by keyset, ``CHUNK`` at a time, in the page's own
-ordering (``itsm.pagination.paginate``): one query per chunk (plus the queryset's own
-prefetches), never one per row, and memory bounded whatever the size of the list.
+(``itsm.spreadsheet``). Rows are read ``CHUNK`` at a time from one query, in the page's own
+ordering (``itsm.pagination.full_ordering``): never one query per row (the queryset's
+prefetches run once per chunk), and memory bounded whatever the size of the list.
 
 Cells: the column headers in the reader's language, dates and instants in ISO 8601 (instants in
 the reader's time zone, with its offset), booleans as Yes/No, numbers as numbers. A list
@@ -18,13 +18,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from django.http import StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.utils import timezone, translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 
 from . import spreadsheet
-from .pagination import paginate
+from .pagination import full_ordering
 
 CHUNK = 500
 CSV_FORMAT = "csv"
@@ -42,6 +42,17 @@ class Column:
 def wants_csv(request) -> bool:
     """Whether the list was asked for as CSV (``?format=csv``)."""
     return request.GET.get("format") == CSV_FORMAT
+
+
+def refused(filters) -> HttpResponse:
+    """A CSV asked for with filters that do not parse: 400, each error naming its field (an
+    empty or unfiltered file would pass for the list the reader meant)."""
+    fields = filters.form.fields
+    lines = [
+        f"{fields[name].label if name in fields else name}: {' '.join(errors)}"
+        for name, errors in filters.errors.items()
+    ]
+    return HttpResponse("\n".join(lines), status=400, content_type="text/plain; charset=utf-8")
 
 
 def cell(value):
@@ -62,16 +73,16 @@ def cell(value):
 
 
 def chunked(queryset, ordering: Sequence[str], *, size: int | None = None) -> Iterator:
-    """Every row of ``queryset`` in ``ordering`` (the list page's own), ``size`` rows per query
-    (``CHUNK`` by default): a keyset walk, so the last chunk costs what the first does."""
-    size = size or CHUNK
-    cursor = None
-    while True:
-        page = paginate(queryset, list(ordering), cursor=cursor, size=size)
-        yield from page.rows
-        if not page.next_cursor:
-            return
-        cursor = page.next_cursor
+    """Every row of ``queryset`` in ``ordering`` (the list page's own, primary key last as on
+    the pages), read ``size`` rows at a time (``CHUNK`` by default) from one query: a
+    server-side cursor on PostgreSQL, the queryset's prefetches run once per chunk.
+
+    One pass over the rows, where walking the pages by keyset would start each chunk's index
+    scan over from the top of the filter (11,111 rows took 29 s that way on the million-row
+    bench, each chunk slower than the last).
+    """
+    ordered = queryset.order_by(*full_ordering(ordering))
+    return ordered.iterator(chunk_size=size or CHUNK)
 
 
 class _Echo:

@@ -98,6 +98,8 @@ def problem_list(request):
     queue = next((q for q in queues if q["key"] == key), queues[0])
     base = queue["apply"](Problem.objects.visible_to(request.user))
     filters = ProblemFilter(_without_blanks(request.GET), queryset=base, request=request)
+    if exports.wants_csv(request) and not filters.is_valid():
+        return exports.refused(filters)
     rows = filters.qs if filters.is_valid() else base.none()
     sort = request.GET.get("sort", "")
     if sort not in SORTS:

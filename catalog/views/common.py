@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext as _
 
+from itsm import exports
 from itsm.pagination import paginate
 from itsm.workflow import Conflict
 
@@ -87,6 +88,8 @@ def filtered(request, filterset_class, base):
     filters = filterset_class(without_blanks(request.GET), queryset=base, request=request)
     if filters.is_valid():
         return filters, filters.qs
+    if exports.wants_csv(request):  # the view answers 400 (``exports.refused``)
+        return filters, base.none()
     for field, errors in filters.errors.items():
         messages.error(request, f"{filters.form.fields[field].label}: {' '.join(errors)}")
     return filters, base.none()

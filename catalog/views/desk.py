@@ -115,6 +115,8 @@ def request_list(request):
         *REQUEST_COLUMNS
     )
     if exports.wants_csv(request):
+        if filters.errors:
+            return exports.refused(filters)
         return exports.export(
             request, rows, sort_of(request, queue)[1], _request_csv_columns(), name="requests"
         )

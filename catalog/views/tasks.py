@@ -82,6 +82,8 @@ def task_list(request):
         "assignee", "assignment_group", "request", "request__requested_for"
     ).only(*TASK_COLUMNS)
     if exports.wants_csv(request):
+        if filters.errors:
+            return exports.refused(filters)
         return exports.export(
             request, rows, sort_of(request, queue)[1], _task_csv_columns(), name="tasks"
         )

@@ -89,6 +89,8 @@ def change_list(request):
         key = "open"
     base = QUEUES[key][1](Change.objects.visible_to(request.user), request.user)
     filters = ChangeFilter(_blank_free(request.GET), queryset=base, request=request)
+    if exports.wants_csv(request) and not filters.is_valid():
+        return exports.refused(filters)
     rows = filters.qs if filters.is_valid() else base.none()
     sort = request.GET.get("sort", "-created")
     ordering = SORTS.get(sort) or SORTS["-created"]

@@ -338,6 +338,29 @@ def test_the_queries_do_not_grow_with_the_rows(name, world, client, django_asser
     assert len(fifty.captured_queries) == len(five.captured_queries)
 
 
+@pytest.mark.parametrize(
+    ("name", "bad"),
+    [
+        ("incidents", {"state": "nonsense"}),
+        ("problems", {"priority": "9"}),
+        ("changes", {"risk": "nonsense"}),
+        ("requests", {"created_after": "yesterday"}),
+        ("tasks", {"assignment_group": "999999"}),
+    ],
+)
+def test_a_filter_that_does_not_parse_is_a_400_naming_it(name, bad, world, client):
+    """Not an empty file that would pass for the list: the reader learns which filter is wrong."""
+    listing = LISTS[name]
+    signed_in(client, world, listing.viewer)
+    response = client.get(reverse(listing.url_name), {**bad, "format": "csv"})
+
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("text/plain")
+    field = next(iter(bad))
+    label = {"created_after": "Created after", "assignment_group": "Team"}.get(field, field)
+    assert response.content.decode().lower().startswith(label.lower() + ":")
+
+
 def test_headers_follow_the_readers_language_and_dates_are_iso_8601(world, client):
     listing = LISTS["incidents"]
     listing.build(world, 1)
