@@ -28,6 +28,7 @@ from .pagination import full_ordering
 
 CHUNK = 500
 CSV_FORMAT = "csv"
+LINES_PER_WRITE = 200  # rows handed to the server at a time (one write each, not one per row)
 
 
 @dataclass(frozen=True)
@@ -55,15 +56,18 @@ def refused(filters) -> HttpResponse:
     return HttpResponse("\n".join(lines), status=400, content_type="text/plain; charset=utf-8")
 
 
-def cell(value):
-    """One value as a CSV cell (the writer then makes text formula-safe)."""
+def cell(value, *, zone=None, yes=None, no=None):
+    """One value as a CSV cell (the writer then makes text formula-safe): an instant in
+    ``zone`` (the current time zone by default), a boolean as ``yes``/``no`` ("Yes"/"No")."""
     if value is None:
         return ""
     if isinstance(value, bool):
-        return _("Yes") if value else _("No")
+        if value:
+            return _("Yes") if yes is None else yes
+        return _("No") if no is None else no
     if isinstance(value, datetime):
         if timezone.is_aware(value):
-            value = timezone.localtime(value)
+            value = value.astimezone(zone or timezone.get_current_timezone())
         return value.isoformat(timespec="seconds")
     if isinstance(value, date):
         return value.isoformat()
@@ -116,8 +120,14 @@ def response(
         yield codecs.BOM_UTF8.decode("utf-8")
         yield writer.writerow(header)
         with translation.override(language), timezone.override(zone):
+            words = {"zone": zone, "yes": _("Yes"), "no": _("No")}
+            batch = []
             for row in rows:
-                yield writer.writerow([cell(column.value(row)) for column in columns])
+                batch.append(writer.writerow([cell(c.value(row), **words) for c in columns]))
+                if len(batch) == LINES_PER_WRITE:
+                    yield "".join(batch)
+                    batch = []
+            yield "".join(batch)
 
     result = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     result["Content-Disposition"] = f'attachment; filename="{filename(name)}"'
