@@ -2,26 +2,25 @@
 CI forms, relationships, CSV export and import. Each view checks the role, parses, calls one
 service and renders."""
 
-import codecs
 import io
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts.models import Team, User
-from itsm import spreadsheet
+from itsm import exports
 from itsm.permissions import get_visible_or_404, role_required
 from itsm.workflow import Conflict, parse_version
 
-from . import services
-from .csv_io import export_lines, import_csv
+from . import csv_io, services
+from .csv_io import import_csv
 from .filtersets import CIFilterSet
 from .forms import CIForm, ImportForm, RelationshipForm, ci_label
 from .graph import neighbourhood
@@ -48,6 +47,8 @@ def _list_queryset():
 @require_safe
 @role_required(*READ_ROLES)
 def ci_list(request):
+    if exports.wants_csv(request):
+        return _export(request)
     filterset = CIFilterSet(request.GET, queryset=_list_queryset().visible_to(request.user))
     rows = filterset.qs.order_by("name", "id") if filterset.is_valid() else CI.objects.none()
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -324,30 +325,25 @@ def ci_lookup(request):
 # --- CSV
 
 
-class _Echo:
-    def write(self, value):
-        return value
+# The export's columns are those ``cmdb_import`` reads back, headed by their machine names.
+EXPORT_COLUMNS = [exports.Column(name, lambda row, name=name: row[name]) for name in csv_io.COLUMNS]
+
+
+def _export(request):
+    """The filtered CI list as CSV, in the list's order: the columns ``cmdb_import`` reads."""
+    filterset = CIFilterSet(request.GET, queryset=CI.objects.visible_to(request.user))
+    if not filterset.is_valid():
+        return exports.refused(filterset)
+    cis = exports.chunked(csv_io.export_queryset(filterset.qs), ["name", "id"])
+    return exports.response(
+        (csv_io.export_row(ci) for ci in cis), EXPORT_COLUMNS, name="cmdb", translate_headers=False
+    )
 
 
 @require_safe
 @role_required(*READ_ROLES)
 def ci_export(request):
-    """The filtered CI list as CSV: the columns ``cmdb_import`` reads."""
-    filterset = CIFilterSet(request.GET, queryset=CI.objects.visible_to(request.user))
-    if not filterset.is_valid():
-        return HttpResponse(str(filterset.errors), status=400, content_type="text/plain")
-    writer = spreadsheet.writer(_Echo())
-    lines = (writer.writerow(line) for line in export_lines(filterset.qs))
-    response = StreamingHttpResponse(_with_bom(lines), content_type="text/csv; charset=utf-8")
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    response["Content-Disposition"] = f'attachment; filename="cmdb-{stamp}.csv"'
-    return response
-
-
-def _with_bom(lines):
-    """A UTF-8 byte-order mark first, so spreadsheet programs read accents right."""
-    yield codecs.BOM_UTF8.decode("utf-8")
-    yield from lines
+    return _export(request)
 
 
 @require_http_methods(["GET", "POST"])

@@ -41,6 +41,12 @@ def _key_fields(ordering) -> list[tuple[str, bool]]:
     return fields
 
 
+def full_ordering(ordering) -> list[str]:
+    """``ordering`` as ``order_by`` arguments, with the primary key as the final tie-breaker:
+    the exact order of the pages ``paginate`` cuts (an export walks the same order)."""
+    return [f"-{name}" if desc else name for name, desc in _key_fields(ordering)]
+
+
 def _encode(values: list) -> str:
     raw = json.dumps(
         [v.isoformat() if isinstance(v, datetime) else v for v in values], separators=(",", ":")
@@ -94,7 +100,7 @@ def paginate(queryset, ordering, *, cursor: str | None, size: int) -> Page:
     non-null.
     """
     fields = _key_fields(ordering)
-    order_by = [f"-{name}" if desc else name for name, desc in fields]
+    order_by = full_ordering(ordering)
     backwards = bool(cursor) and cursor.startswith("-")
     if cursor:
         values = _decode(cursor.lstrip("-"), len(fields) - 1)

@@ -33,6 +33,7 @@ from incidents.permissions import (
     is_requester,
 )
 from incidents.workflow import HoldReason, State
+from itsm import exports
 from itsm.attachments import UploadRefused, UploadTooLarge, download_response
 from itsm.extensions import panels_for
 from itsm.forms import add_upload_error, form_status
@@ -146,6 +147,16 @@ def _published():
     )
 
 
+# What "Known issues" shows, as CSV columns (the workaround as written, in Markdown).
+KNOWLEDGE_CSV = [
+    exports.Column(_lazy("Number"), lambda p: p.number),
+    exports.Column(_lazy("Title"), lambda p: p.title),
+    exports.Column(_lazy("Services"), lambda p: ", ".join(str(s) for s in p.services.all())),
+    exports.Column(_lazy("What to do meanwhile"), lambda p: p.workaround),
+    exports.Column(_lazy("Updated"), lambda p: p.updated_at),
+]
+
+
 @login_required
 @require_safe
 def knowledge(request):
@@ -153,13 +164,13 @@ def knowledge(request):
     their role, reads here only what end users may read)."""
     query = request.GET.get("q", "").strip()[:200]
     rows = _published()
+    ordering = ["-updated_at"]
     if query:
         rows = problem_search.ranked(rows, query, column="search_known_error", fuzzy=True)
-        page = paginate(rows, ["-rank"], cursor=request.GET.get("cursor"), size=KNOWLEDGE_SIZE)
-    else:
-        page = paginate(
-            rows, ["-updated_at"], cursor=request.GET.get("cursor"), size=KNOWLEDGE_SIZE
-        )
+        ordering = ["-rank"]
+    if exports.wants_csv(request):
+        return exports.export(request, rows, ordering, KNOWLEDGE_CSV, name="known-issues")
+    page = paginate(rows, ordering, cursor=request.GET.get("cursor"), size=KNOWLEDGE_SIZE)
     return render(request, "portal/knowledge.html", {"page": page, "query": query})
 
 
@@ -200,7 +211,6 @@ def ticket_list(request):
     tickets = _mine(request.user)
     if query:
         tickets = tickets.filter(Q(number__iexact=query) | Q(title__icontains=query))
-    counts = {name: capped_count(tickets.filter(condition)) for name, condition in TABS.items()}
     rows = (
         tickets.filter(TABS[tab])
         .select_related("service")
@@ -215,6 +225,10 @@ def ticket_list(request):
             "service__name",
         )
     )
+    if exports.wants_csv(request):
+        readable = (as_requester_sees(t) for t in exports.chunked(rows, ["-updated_at"]))
+        return exports.response(readable, _ticket_csv_columns(), name="my-tickets")
+    counts = {name: capped_count(tickets.filter(condition)) for name, condition in TABS.items()}
     page = paginate(rows, ["-updated_at"], cursor=request.GET.get("cursor"), size=PAGE_SIZE)
     page.rows = [as_requester_sees(ticket) for ticket in page.rows]
     return render(
@@ -222,6 +236,20 @@ def ticket_list(request):
         "portal/ticket_list.html",
         {"page": page, "tab": tab, "query": query, "counts": counts},
     )
+
+
+def _ticket_csv_columns() -> list:
+    """What "My tickets" shows, as CSV columns: read through the requester's view of a ticket,
+    the status in the portal's words."""
+    Column = exports.Column
+    return [
+        Column(_lazy("Number"), lambda t: t.number),
+        Column(_lazy("Title"), lambda t: t.title),
+        Column(_lazy("Service"), lambda t: t.service.name if t.service else ""),
+        Column(_lazy("Status"), lambda t: plain_state(t.state, t.hold_reason).label),
+        Column(_lazy("Reported on"), lambda t: t.created_at),
+        Column(_lazy("Updated"), lambda t: t.updated_at),
+    ]
 
 
 # --- One ticket --------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from incidents.forms import CommentForm
 from incidents.models import Incident
+from itsm import exports
 from itsm.attachments import UploadRefused, UploadTooLarge, download_response
 from itsm.forms import mark_form_errors
 from itsm.pagination import paginate
@@ -98,16 +99,16 @@ def problem_list(request):
     queue = next((q for q in queues if q["key"] == key), queues[0])
     base = queue["apply"](Problem.objects.visible_to(request.user))
     filters = ProblemFilter(_without_blanks(request.GET), queryset=base, request=request)
+    if exports.wants_csv(request) and not filters.is_valid():
+        return exports.refused(filters)
     rows = filters.qs if filters.is_valid() else base.none()
     sort = request.GET.get("sort", "")
     if sort not in SORTS:
         sort = "priority"
-    page = paginate(
-        linked_counts(rows.select_related("assignee", "assignment_group").only(*LIST_COLUMNS)),
-        SORTS[sort],
-        cursor=request.GET.get("cursor"),
-        size=LIST_SIZE,
-    )
+    rows = linked_counts(rows.select_related("assignee", "assignment_group").only(*LIST_COLUMNS))
+    if exports.wants_csv(request):
+        return exports.export(request, rows, SORTS[sort], _csv_columns(), name="problems")
+    page = paginate(rows, SORTS[sort], cursor=request.GET.get("cursor"), size=LIST_SIZE)
     context = {
         "queues": queues,
         "queue": queue,
@@ -124,6 +125,30 @@ def problem_list(request):
         else "problems/problem_list.html"
     )
     return render(request, template, context)
+
+
+def _csv_columns() -> list:
+    """The list's columns for its CSV export (``itsm.exports``), labels translated once."""
+    priorities = {value: str(label) for value, label in Priority.choices}
+    states = {value: str(label) for value, label in State.choices}
+    Column = exports.Column
+    return [
+        Column(gettext_lazy("Number"), lambda p: p.number),
+        Column(gettext_lazy("Priority"), lambda p: priorities.get(p.priority, p.priority)),
+        Column(gettext_lazy("Title"), lambda p: p.title),
+        Column(gettext_lazy("Known error"), lambda p: p.known_error),
+        Column(gettext_lazy("Published"), lambda p: p.is_published),
+        Column(gettext_lazy("State"), lambda p: states.get(p.state, p.state)),
+        Column(gettext_lazy("Incidents"), lambda p: p.incident_count),
+        Column(gettext_lazy("Open incidents"), lambda p: p.open_incident_count),
+        Column(gettext_lazy("Assigned to"), lambda p: str(p.assignee) if p.assignee_id else ""),
+        Column(
+            gettext_lazy("Team"),
+            lambda p: str(p.assignment_group) if p.assignment_group_id else "",
+        ),
+        Column(gettext_lazy("Created"), lambda p: p.created_at),
+        Column(gettext_lazy("Updated"), lambda p: p.updated_at),
+    ]
 
 
 def _list_rows(problems) -> list[dict]:

@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext as _
 
+from itsm import exports
 from itsm.pagination import paginate
 from itsm.workflow import Conflict
 
@@ -57,14 +58,25 @@ SORTS = {
 DEFAULT_SORT = "-updated"
 
 
-def sorted_page(request, rows, queue):
+def sort_of(request, queue) -> tuple[str, list[str]]:
+    """The list's sort key (``""`` for the queue's own order) and its ordering."""
     sort = request.GET.get("sort", "")
     ordering = SORTS.get(sort)
     if ordering is None:
         sort = "" if queue.get("ordering") else DEFAULT_SORT
         ordering = queue.get("ordering") or SORTS[DEFAULT_SORT]
+    return sort, ordering
+
+
+def sorted_page(request, rows, queue):
+    sort, ordering = sort_of(request, queue)
     page = paginate(rows, ordering, cursor=request.GET.get("cursor"), size=LIST_SIZE)
     return page, sort
+
+
+def who(person) -> str:
+    """A person (or team) cell: their name, blank when there is none."""
+    return str(person) if person is not None else ""
 
 
 def pick_queue(queues, request, default: str):
@@ -76,6 +88,8 @@ def filtered(request, filterset_class, base):
     filters = filterset_class(without_blanks(request.GET), queryset=base, request=request)
     if filters.is_valid():
         return filters, filters.qs
+    if exports.wants_csv(request):  # the view answers 400 (``exports.refused``)
+        return filters, base.none()
     for field, errors in filters.errors.items():
         messages.error(request, f"{filters.form.fields[field].label}: {' '.join(errors)}")
     return filters, base.none()

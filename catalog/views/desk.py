@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST, require_safe
 
 from accounts.models import Team
+from itsm import exports
 from itsm.attachments import UploadRefused, UploadTooLarge, download_response
 from itsm.extensions import deadline_cells, panels_for, queues_for, with_deadlines
 from itsm.forms import mark_form_errors
@@ -26,7 +27,17 @@ from ..forms.desk import AssignForm, CommentForm, DecisionForm, NewTaskForm, Sta
 from ..models import Approval, CatalogItem, Request
 from ..timeline import timeline
 from ..workflow import ApprovalState, RequestState
-from .common import LIST_SIZE, READ_ROLES, act, filtered, pick_queue, reason, sorted_page
+from .common import (
+    LIST_SIZE,
+    READ_ROLES,
+    act,
+    filtered,
+    pick_queue,
+    reason,
+    sort_of,
+    sorted_page,
+    who,
+)
 
 # --- Requests: the list --------------------------------------------------------------------------
 
@@ -101,13 +112,16 @@ def request_list(request):
     queue = pick_queue(queues, request, "team")
     base = with_deadlines(queue["apply"](Request.objects.visible_to(request.user)), MODEL)
     filters, rows = filtered(request, RequestFilter, base)
-    page, sort = sorted_page(
-        request,
-        rows.select_related("item", "requested_for", "assignee", "assignment_group").only(
-            *REQUEST_COLUMNS
-        ),
-        queue,
+    rows = rows.select_related("item", "requested_for", "assignee", "assignment_group").only(
+        *REQUEST_COLUMNS
     )
+    if exports.wants_csv(request):
+        if filters.errors:
+            return exports.refused(filters)
+        return exports.export(
+            request, rows, sort_of(request, queue)[1], _request_csv_columns(), name="requests"
+        )
+    page, sort = sorted_page(request, rows, queue)
     states = dict(RequestState.choices)
     now = timezone.now()
     context = {
@@ -144,6 +158,23 @@ def request_list(request):
         else "catalog/request_list.html"
     )
     return render(request, template, context)
+
+
+def _request_csv_columns() -> list:
+    """The list's columns for its CSV export (``itsm.exports``), labels translated once."""
+    states = {value: str(label) for value, label in RequestState.choices}
+    Column = exports.Column
+    return [
+        Column(gettext_lazy("Number"), lambda r: r.number),
+        Column(gettext_lazy("Item"), lambda r: r.item.display_name),
+        Column(gettext_lazy("State"), lambda r: states.get(r.state, r.state)),
+        Column(gettext_lazy("Requested for"), lambda r: who(r.requested_for)),
+        Column(gettext_lazy("Team"), lambda r: who(r.assignment_group)),
+        Column(gettext_lazy("Assigned to"), lambda r: who(r.assignee)),
+        Column(gettext_lazy("Due"), lambda r: getattr(r, "sla_due_at", None)),
+        Column(gettext_lazy("Created"), lambda r: r.created_at),
+        Column(gettext_lazy("Updated"), lambda r: r.updated_at),
+    ]
 
 
 # --- Requests: the page --------------------------------------------------------------------------

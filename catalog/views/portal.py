@@ -13,9 +13,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Exists, OuterRef, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from itsm import exports
 from itsm.attachments import UploadRefused, UploadTooLarge, download_response
 from itsm.forms import add_upload_error, form_status
 from itsm.pagination import paginate
@@ -29,6 +30,7 @@ from ..formdef import AnswersInvalid, answer_rows
 from ..forms.desk import DecisionForm
 from ..forms.portal import OrderForm
 from ..models import CatalogItem, Category, Request
+from ..templatetags.catalog_tags import request_status
 from ..timeline import timeline
 from ..workflow import RequestState, TaskState
 from .desk import approval_rows, approvals_for
@@ -142,9 +144,6 @@ def request_list(request):
     requests = _mine(request.user)
     if query:
         requests = requests.filter(Q(number__iexact=query) | Q(title__icontains=query))
-    counts = requests.aggregate(
-        open=Count("pk", filter=TABS["open"]), closed=Count("pk", filter=TABS["closed"])
-    )
     rows = (
         requests.filter(TABS[tab])
         .select_related("item", "requested_for")
@@ -154,6 +153,12 @@ def request_list(request):
             *("requested_for__first_name", "requested_for__last_name"),
         )
     )
+    if exports.wants_csv(request):
+        readable = (as_requester_sees(r) for r in exports.chunked(rows, ["-updated_at"]))
+        return exports.response(readable, _request_csv_columns(), name="my-requests")
+    counts = requests.aggregate(
+        open=Count("pk", filter=TABS["open"]), closed=Count("pk", filter=TABS["closed"])
+    )
     page = paginate(rows, ["-updated_at"], cursor=request.GET.get("cursor"), size=PAGE_SIZE)
     page.rows = [as_requester_sees(row) for row in page.rows]
     return render(
@@ -161,6 +166,20 @@ def request_list(request):
         "catalog/portal_request_list.html",
         {"page": page, "tab": tab, "query": query, "counts": counts},
     )
+
+
+def _request_csv_columns() -> list:
+    """What "My requests" shows, as CSV columns: read through the requester's view of a
+    request, the status in the portal's words."""
+    Column = exports.Column
+    return [
+        Column(gettext_lazy("Number"), lambda r: r.number),
+        Column(gettext_lazy("Item"), lambda r: r.item.display_name),
+        Column(gettext_lazy("Requested for"), lambda r: str(r.requested_for)),
+        Column(gettext_lazy("Status"), lambda r: request_status(r).label),
+        Column(gettext_lazy("Ordered on"), lambda r: r.created_at),
+        Column(gettext_lazy("Updated"), lambda r: r.updated_at),
+    ]
 
 
 # --- One request ---------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST, require_safe
 
 from accounts.models import Team
+from itsm import exports
 from itsm.attachments import UploadRefused, UploadTooLarge, download_response
 from itsm.forms import mark_form_errors
 from itsm.permissions import get_visible_or_404, role_required
@@ -22,7 +23,7 @@ from ..forms.desk import AssignForm, CommentForm
 from ..models import Task
 from ..timeline import timeline
 from ..workflow import TaskState
-from .common import READ_ROLES, act, filtered, pick_queue, reason, sorted_page
+from .common import READ_ROLES, act, filtered, pick_queue, reason, sort_of, sorted_page, who
 
 # --- Tasks: the queue ----------------------------------------------------------------------------
 
@@ -78,13 +79,16 @@ def task_list(request):
     queue = pick_queue(queues, request, "team")
     base = queue["apply"](Task.objects.visible_to(request.user))
     filters, rows = filtered(request, TaskFilter, base)
-    page, sort = sorted_page(
-        request,
-        rows.select_related(
-            "assignee", "assignment_group", "request", "request__requested_for"
-        ).only(*TASK_COLUMNS),
-        queue,
-    )
+    rows = rows.select_related(
+        "assignee", "assignment_group", "request", "request__requested_for"
+    ).only(*TASK_COLUMNS)
+    if exports.wants_csv(request):
+        if filters.errors:
+            return exports.refused(filters)
+        return exports.export(
+            request, rows, sort_of(request, queue)[1], _task_csv_columns(), name="tasks"
+        )
+    page, sort = sorted_page(request, rows, queue)
     states = dict(TaskState.choices)
     context = {
         "queues": queues,
@@ -121,6 +125,23 @@ def task_list(request):
         else "catalog/task_list.html"
     )
     return render(request, template, context)
+
+
+def _task_csv_columns() -> list:
+    """The list's columns for its CSV export (``itsm.exports``), labels translated once."""
+    states = {value: str(label) for value, label in TaskState.choices}
+    Column = exports.Column
+    return [
+        Column(gettext_lazy("Number"), lambda t: t.number),
+        Column(gettext_lazy("Title"), lambda t: t.title),
+        Column(gettext_lazy("Request"), lambda t: t.request.number),
+        Column(gettext_lazy("Requested for"), lambda t: who(t.request.requested_for)),
+        Column(gettext_lazy("State"), lambda t: states.get(t.state, t.state)),
+        Column(gettext_lazy("Team"), lambda t: who(t.assignment_group)),
+        Column(gettext_lazy("Assigned to"), lambda t: who(t.assignee)),
+        Column(gettext_lazy("Created"), lambda t: t.created_at),
+        Column(gettext_lazy("Updated"), lambda t: t.updated_at),
+    ]
 
 
 # --- Tasks: the page -----------------------------------------------------------------------------

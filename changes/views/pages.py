@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts.models import Team
+from itsm import exports
 from itsm.attachments import UploadRefused, UploadTooLarge, download_response
 from itsm.pagination import paginate
 from itsm.permissions import role_required
@@ -88,19 +89,21 @@ def change_list(request):
         key = "open"
     base = QUEUES[key][1](Change.objects.visible_to(request.user), request.user)
     filters = ChangeFilter(_blank_free(request.GET), queryset=base, request=request)
+    if exports.wants_csv(request) and not filters.is_valid():
+        return exports.refused(filters)
     rows = filters.qs if filters.is_valid() else base.none()
     sort = request.GET.get("sort", "-created")
     ordering = SORTS.get(sort) or SORTS["-created"]
     if sort in ("start", "-start"):
         rows = rows.filter(planned_start__isnull=False)
-    page = paginate(
+    rows = (
         rows.select_related("cab", "assignee")
         .only(*LIST_COLUMNS)
-        .annotate(conflict_count=conflict_count()),
-        ordering,
-        cursor=request.GET.get("cursor"),
-        size=LIST_SIZE,
+        .annotate(conflict_count=conflict_count())
     )
+    if exports.wants_csv(request):
+        return exports.export(request, rows, ordering, _csv_columns(), name="changes")
+    page = paginate(rows, ordering, cursor=request.GET.get("cursor"), size=LIST_SIZE)
     context = {
         **area(request, "list"),
         "queues": [(k, label) for k, (label, _f) in QUEUES.items()],
@@ -115,6 +118,27 @@ def change_list(request):
         "cabs": list(Team.objects.filter(board__isnull=False).values_list("pk", "name")),
     }
     return render(request, "changes/change_list.html", context)
+
+
+def _csv_columns() -> list:
+    """The list's columns for its CSV export (``itsm.exports``), labels translated once."""
+    types = {value: str(label) for value, label in Type.choices}
+    states = {value: str(label) for value, label in State.choices}
+    risks = {value: str(label) for value, label in Risk.choices}
+    Column = exports.Column
+    return [
+        Column(gettext_lazy("Number"), lambda c: c.number),
+        Column(gettext_lazy("Title"), lambda c: c.title),
+        Column(gettext_lazy("Type"), lambda c: types.get(c.type, c.type)),
+        Column(gettext_lazy("State"), lambda c: states.get(c.state, c.state)),
+        Column(gettext_lazy("Risk"), lambda c: risks.get(c.risk, c.risk)),
+        Column(gettext_lazy("Planned start"), lambda c: c.planned_start),
+        Column(gettext_lazy("Planned end"), lambda c: c.planned_end),
+        Column(gettext_lazy("CAB"), lambda c: str(c.cab) if c.cab_id else ""),
+        Column(gettext_lazy("Assignee"), lambda c: str(c.assignee) if c.assignee_id else ""),
+        Column(gettext_lazy("Conflicts"), lambda c: c.conflict_count),
+        Column(gettext_lazy("Created"), lambda c: c.created_at),
+    ]
 
 
 @require_http_methods(["GET", "POST"])

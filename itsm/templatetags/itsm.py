@@ -1,6 +1,7 @@
 import functools
 
 from django import template
+from django.http import QueryDict
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
@@ -252,3 +253,31 @@ def change_line(who, field, old, new) -> str:
     if new in (None, "", "—"):
         return _("%(who)s cleared “%(field)s” (was %(old)s)") % values
     return _("%(who)s changed “%(field)s” from %(old)s to %(new)s") % values
+
+
+# Query parameters a list link never carries over: the page it was on, the download format,
+# and the HTMX partial's own markers.
+_LIST_LINK_DROPS = ("cursor", "page", "format")
+
+
+def _list_query(context, **extra) -> str:
+    request = context.get("request")
+    query = request.GET.copy() if request is not None else QueryDict(mutable=True)
+    for name in _LIST_LINK_DROPS:
+        query.pop(name, None)
+    for name, value in extra.items():
+        if value:
+            query[name] = value
+    return "?" + query.urlencode()
+
+
+@register.simple_tag(takes_context=True)
+def list_page_url(context, cursor: str) -> str:
+    """The list on another page (``cursor``), its filters, queue and sort kept."""
+    return _list_query(context, cursor=cursor)
+
+
+@register.simple_tag(takes_context=True)
+def list_csv_url(context) -> str:
+    """The whole list, filters, queue and sort kept, as CSV (``itsm.exports``)."""
+    return _list_query(context, format="csv")

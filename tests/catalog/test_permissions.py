@@ -21,6 +21,7 @@ from .conftest import make_category, make_item, order
 
 # --- Statuses that repeat
 
+CSV = {"format": "csv"}  # a list asked for as CSV (itsm.exports)
 EVERYONE = expect(401, end_users=200, staff=200)
 EDITORS = expect(401, end_users=403, staff=403, manager=200, admin=200)
 API_READ = expect(401, requester=200, other_user=404, cab_member=404, staff=200)
@@ -283,6 +284,7 @@ class TestCatalogPermissions(PermissionMatrix):
         row("api:tasks-history", "GET", TASKS_READ, args=task),
         # --- The desk: requests
         row("catalog:request_list", "GET", DESK_READ),
+        row("catalog:request_list", "GET", DESK_READ, body=CSV),  # the whole list as CSV
         row("catalog:request_detail", "GET", DESK_READ, args=pending),
         row(
             "catalog:request_update",
@@ -335,6 +337,7 @@ class TestCatalogPermissions(PermissionMatrix):
         row("catalog:request_attachment", "GET", DESK_READ, args=request_file),
         # --- The desk: tasks and approvals
         row("catalog:task_list", "GET", DESK_READ),
+        row("catalog:task_list", "GET", DESK_READ, body=CSV),
         row("catalog:task_detail", "GET", DESK_READ, args=task),
         row(
             "catalog:task_update",
@@ -433,6 +436,7 @@ class TestCatalogPermissions(PermissionMatrix):
             format="form",
         ),
         row("catalog:portal_request_list", "GET", PORTAL),
+        row("catalog:portal_request_list", "GET", PORTAL, body=CSV),  # own requests only
         row("catalog:portal_request_detail", "GET", PORTAL_REQUEST, args=pending),
         row(
             "catalog:portal_request_comment",

@@ -39,6 +39,7 @@ def page(ok: int, *, allowed=WORKERS, others: int = 403) -> dict:
 EVERY_READER = (*WORKERS, *READERS_ONLY)
 API_READ = api(200, allowed=EVERY_READER)
 API_COMMENT = api(201, allowed=EVERY_READER)
+CSV = {"format": "csv"}  # a list asked for as CSV (itsm.exports)
 PAGE_READ = page(200, allowed=EVERY_READER)
 PAGE_ACTION = page(302, allowed=EVERY_READER)
 MANAGERS = ("change_manager", "admin")
@@ -208,6 +209,7 @@ class TestChangePermissions(PermissionMatrix):
         # --- Pages
         row("changes:home", "GET", PAGE_READ),
         row("changes:change_list", "GET", PAGE_READ),
+        row("changes:change_list", "GET", PAGE_READ, body=CSV),  # the whole list as CSV
         row("changes:change_lookup", "GET", PAGE_READ, body={"change": "CHG"}),
         row("changes:change_add", "GET", page(200)),
         row(

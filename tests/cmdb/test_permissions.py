@@ -22,6 +22,7 @@ WRITERS = ("agent", "other_agent", "admin")  # every agent writes the CMDB, what
 # --- Statuses that repeat
 
 # Pages: sign in first; then the area is open to readers, a 403 for everyone else.
+CSV = {"format": "csv"}  # a list asked for as CSV (itsm.exports)
 PAGE_READ = expect(302, end_users=403, staff=200)
 
 
@@ -180,6 +181,7 @@ class TestCMDBPermissions(PermissionMatrix):
         # --- Pages
         row("cmdb:home", "GET", expect(302, end_users=403, staff=302)),  # to the CI list
         row("cmdb:ci_list", "GET", PAGE_READ),
+        row("cmdb:ci_list", "GET", PAGE_READ, body=CSV),  # the export, from the list
         row("cmdb:ci_detail", "GET", PAGE_READ, args=server),
         row("cmdb:ci_detail", "GET", PAGE_MISSING, args=missing),
         row("cmdb:service_list", "GET", PAGE_READ),

@@ -17,6 +17,7 @@ from problems import services as problem_services
 
 # --- Statuses that repeat
 
+CSV = {"format": "csv"}  # a list asked for as CSV (itsm.exports)
 API_READ = expect(401, requester=200, other_user=404, cab_member=404, staff=200)
 API_COMMENT = expect(401, requester=201, other_user=404, cab_member=404, staff=201)
 # Working an incident: agents and managers; change and problem managers read only.
@@ -154,6 +155,7 @@ class TestIncidentPermissions(PermissionMatrix):
         row("api:incidents-sla", "GET", expect(401, end_users=403, staff=200), args=number),
         # --- The desk
         row("incidents:incident_list", "GET", DESK_READ),
+        row("incidents:incident_list", "GET", DESK_READ, body=CSV),  # the whole list as CSV
         row("incidents:incident_add", "GET", DESK_WORK_PAGE),
         row(
             "incidents:incident_caller",
@@ -275,6 +277,7 @@ class TestIncidentPermissions(PermissionMatrix):
         ),
         row("portal:report_suggestions", "GET", PORTAL, body={"title": "VPN drops"}),
         row("portal:knowledge", "GET", PORTAL, body={"q": "VPN"}),
+        row("portal:knowledge", "GET", PORTAL, body={"q": "VPN", **CSV}),
         row(
             "portal:known_error",
             "GET",
@@ -282,6 +285,7 @@ class TestIncidentPermissions(PermissionMatrix):
             args=lambda scene: {"number": scene.known_error.number},
         ),
         row("portal:ticket_list", "GET", PORTAL),
+        row("portal:ticket_list", "GET", PORTAL, body=CSV),  # each caller's own tickets only
         row("portal:ticket_detail", "GET", PORTAL_TICKET, args=number),
         row(
             "portal:ticket_comment",

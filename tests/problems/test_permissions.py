@@ -20,6 +20,7 @@ from problems.workflow import State
 # --- Statuses that repeat
 
 # Pages: log in first; the area is closed to end users, CAB members and change managers.
+CSV = {"format": "csv"}  # a list asked for as CSV (itsm.exports)
 PAGE_READ = expect(302, end_users=403, staff=200, change_manager=403)
 PAGE_READ_ACTION = expect(302, end_users=403, staff=302, change_manager=403)
 # Actions only problem managers (and admins) take: the verb refuses the other readers.
@@ -161,6 +162,7 @@ class TestProblemPermissions(PermissionMatrix):
         # --- Pages
         row("problems:home", "GET", PAGE_READ),
         row("problems:problem_list", "GET", PAGE_READ),
+        row("problems:problem_list", "GET", PAGE_READ, body=CSV),  # the whole list as CSV
         row("problems:problem_add", "GET", {**PAGE_MANAGE, "problem_manager": 200, "admin": 200}),
         row(
             "problems:problem_add",
