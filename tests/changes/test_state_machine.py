@@ -412,6 +412,7 @@ SETTINGS = settings(
     max_examples=10,
     stateful_step_count=40,
     deadline=None,
+    database=None,  # every run draws afresh: no replay of another run's failure
     phases=[Phase.explicit, Phase.reuse, Phase.generate],  # no shrinking: the log is enough
     suppress_health_check=list(HealthCheck),
 )
