@@ -50,6 +50,7 @@ from .test_workflow import TABLES
 
 WORKERS = {"chris", "cora", "alice"}  # agents and change managers work changes
 CHANGE_MANAGERS = {"chris", "cora"}
+KINDS = [Type.NORMAL, Type.EMERGENCY, Type.STANDARD]
 VOTERS = ["carol", "dina", "omar", "chris", "cora", "alice"]
 EVERYONE = ["chris", "cora", "alice", "carol", "max", "rita"]
 PEOPLE = [*EVERYONE, "chris", "alice"]  # workers more often than not
@@ -160,7 +161,7 @@ class ChangeDesk(RuleBasedStateMachine):
     @initialize(
         target=changes,
         who=st.sampled_from(sorted(WORKERS)),
-        kind=st.sampled_from(Type.values),
+        kind=st.sampled_from(KINDS),
         cab=st.sampled_from(list(CABS)),
         policy=st.sampled_from([None, *Policy.values]),
     )
@@ -171,7 +172,7 @@ class ChangeDesk(RuleBasedStateMachine):
     @rule(
         target=changes,
         who=st.sampled_from(PEOPLE),
-        kind=st.sampled_from(Type.values),
+        kind=st.sampled_from(KINDS),
         cab=st.sampled_from([*CABS, None]),
         policy=st.sampled_from([None, *Policy.values]),
     )
@@ -256,12 +257,12 @@ class ChangeDesk(RuleBasedStateMachine):
 
     def move(self, number, data):
         who = data.draw(st.sampled_from(PEOPLE))
-        outcome = data.draw(st.sampled_from([None, *Outcome.values, *Outcome.values]))
+        outcome = data.draw(st.sampled_from([*Outcome.values, None, *Outcome.values]))
         change = Change.objects.get(number=number)
         source, kind = change.state, change.type
         # three attempts in four go forward in the table (else few changes would get far)
         onward = [s for s in allowed(kind, source) if s not in (State.NEW, State.CANCELED)]
-        choices = onward if onward and data.draw(st.integers(0, 3)) else State.values
+        choices = onward if onward and data.draw(st.integers(0, 3)) < 3 else State.values
         to = data.draw(st.sampled_from(choices))
         fields = {"outcome": outcome} if outcome and to in (State.REVIEW, State.CLOSED) else {}
         before = snapshot(number)
@@ -310,7 +311,7 @@ class ChangeDesk(RuleBasedStateMachine):
 
     def vote(self, number, data):
         decision = data.draw(st.sampled_from(["approve", "approve", "reject"]))
-        comment = data.draw(st.sampled_from(["", "Looks fine.", "Not during the month-end close."]))
+        comment = data.draw(st.sampled_from(["Looks fine.", "", "Not during the month-end close."]))
         change = Change.objects.get(number=number)
         # three votes in four by someone asked for it (else few rounds would end)
         waiting = list(current(change).filter(decision=Decision.PENDING))
@@ -324,7 +325,7 @@ class ChangeDesk(RuleBasedStateMachine):
             )
         ]
         who = data.draw(
-            st.sampled_from(asked if asked and data.draw(st.integers(0, 3)) else VOTERS)
+            st.sampled_from(asked if asked and data.draw(st.integers(0, 3)) < 3 else VOTERS)
         )
         user = self.people[who]
 
@@ -428,8 +429,8 @@ class ChangeDesk(RuleBasedStateMachine):
 
 
 SETTINGS = settings(
-    max_examples=15,
-    stateful_step_count=20,
+    max_examples=10,
+    stateful_step_count=30,
     deadline=None,
     database=None,  # every run draws afresh: no replay of another run's failure
     phases=[Phase.explicit, Phase.reuse, Phase.generate],  # no shrinking: the log is enough
