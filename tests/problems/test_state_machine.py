@@ -78,7 +78,7 @@ COUNTED = (
     "known_error",
     "publish_workaround",
 )
-EDITABLE = ("title", "root_cause", "workaround", "known_error", "publish_workaround")
+EDITABLE = ("root_cause", "workaround", "title", "known_error", "publish_workaround")
 
 
 def allowed(state: str) -> list[str]:
@@ -388,7 +388,7 @@ class ProblemDesk(RuleBasedStateMachine):
 
 
 SETTINGS = settings(
-    max_examples=12,
+    max_examples=30,
     stateful_step_count=30,
     deadline=None,
     database=None,  # every run draws afresh: no replay of another run's failure
