@@ -84,9 +84,9 @@ def promote(incident: Incident, *, actor) -> Problem:
 @transaction.atomic
 def update_problem(problem: Problem, values: dict, *, actor, version=None):
     """Change fields (problem managers). Publishing a workaround needs the known-error flag
-    and a workaround (400 naming the field). A closed or canceled problem takes no field
-    edits (409 with the states that do), save one: its workaround, still published in the
-    portal, may be withdrawn. Returns the changes."""
+    and a workaround, and a resolved problem keeps its root cause (400 naming the field). A
+    closed or canceled problem takes no field edits (409 with the states that do), save one:
+    its workaround, still published in the portal, may be withdrawn. Returns the changes."""
     kernel.lock(problem, version=version)
     if actor is not None:
         permissions.check_update(actor, values)
@@ -95,12 +95,15 @@ def update_problem(problem: Problem, values: dict, *, actor, version=None):
     values = dict(values)
     relations = {name: list(values.pop(name) or ()) for name in RELATIONS if name in values}
     _check_assignee(values.get("assignee"))
-    _check_publication(
-        {
-            name: values.get(name, getattr(problem, name))
-            for name in ("known_error", "publish_workaround", "workaround")
-        }
-    )
+    _check_publication(_publication(problem, values))
+    if (
+        "root_cause" in values
+        and problem.state in (State.RESOLVED, State.CLOSED)
+        and problem.root_cause.strip()
+    ):
+        _check_root_cause(
+            values["root_cause"], message=_("A resolved problem keeps its root cause.")
+        )
     was_published = problem.is_published
     changes = kernel.update_ticket(problem, values, actor=actor)
     changes.update(_set_relations(problem, relations, actor=actor))
@@ -130,6 +133,21 @@ def publish(problem: Problem, *, actor, version=None):
 def withdraw(problem: Problem, *, actor, version=None):
     """Take the workaround out of the portal (it stays a known error for the desk)."""
     return update_problem(problem, {"publish_workaround": False}, actor=actor, version=version)
+
+
+def _publication(problem: Problem, values) -> dict:
+    """What the publication rule reads: the problem's flags and workaround as ``values``
+    would leave them."""
+    return {
+        name: values.get(name, getattr(problem, name))
+        for name in ("known_error", "publish_workaround", "workaround")
+    }
+
+
+def _check_root_cause(root_cause, *, message) -> None:
+    """A resolved (or closed) problem has its root cause: blanks are no cause."""
+    if not (root_cause or "").strip():
+        raise ValidationError({"root_cause": [message]})
 
 
 def _check_publication(fields) -> None:
@@ -188,7 +206,9 @@ def change_state(problem: Problem, to: str, *, actor, version=None, **fields):
 
     - a move not in the table is a 409 listing the allowed states; only problem managers move
       problems (403); a field the move does not take is a 400 naming it;
-    - ``resolved`` needs ``root_cause``; with ``resolve_incidents`` true (and
+    - ``resolved`` needs a ``root_cause`` (blanks are none); a move that writes the workaround
+      keeps the publication rule: a published known error keeps a workaround (400 naming
+      ``workaround``: withdraw it first); with ``resolve_incidents`` true (and
       ``resolution_code``, ``resolution_notes``) every linked open incident is resolved in the
       same transaction, through its own verb: all of them or, if one cannot be, none, and the
       problem stays where it was. The problem's trail records which were resolved;
@@ -200,6 +220,12 @@ def change_state(problem: Problem, to: str, *, actor, version=None, **fields):
     if actor is not None:
         permissions.check_transition(actor, to, fields)
     resolution = _resolution(fields)
+    _check_publication(_publication(problem, fields))
+    if to == State.RESOLVED:
+        _check_root_cause(
+            fields.get("root_cause", problem.root_cause),
+            message=_("This field is required to move to %(state)s.") % {"state": to},
+        )
     source = problem.state
     changes = kernel.transition(problem, to, actor=actor, **fields)
     if any(name in changes for name in ("root_cause", "workaround")):

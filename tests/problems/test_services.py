@@ -148,6 +148,57 @@ def test_publishing_needs_the_known_error_flag_and_a_workaround(db, paula):
     assert not Problem.objects.published().exists()
 
 
+@pytest.mark.parametrize("blank", ["", "   "])
+@pytest.mark.parametrize("to", [State.FIX_IN_PROGRESS, State.RESOLVED])
+def test_a_move_cannot_blank_the_workaround_of_a_published_known_error(db, paula, to, blank):
+    problem = problem_in(
+        State.ROOT_CAUSE_ANALYSIS,
+        paula,
+        known_error=True,
+        publish_workaround=True,
+        workaround="Reconnect the client.",
+    )
+    version = problem.version
+    with pytest.raises(ValidationError) as refused:
+        services.change_state(
+            problem, to, actor=paula, root_cause="An expired certificate.", workaround=blank
+        )
+    assert list(refused.value.message_dict) == ["workaround"]
+    problem.refresh_from_db()
+    assert (problem.state, problem.version, problem.workaround) == (
+        State.ROOT_CAUSE_ANALYSIS,
+        version,
+        "Reconnect the client.",
+    )
+    assert Problem.objects.published().get() == problem
+    services.withdraw(problem, actor=paula)  # withdrawn first, the workaround may go
+    services.change_state(
+        problem, to, actor=paula, root_cause="An expired certificate.", workaround=""
+    )
+    problem.refresh_from_db()
+    assert (problem.state, problem.workaround) == (to, "")
+
+
+def test_blanks_are_no_root_cause_to_resolve_with(db, paula):
+    problem = problem_in(State.ROOT_CAUSE_ANALYSIS, paula)
+    with pytest.raises(ValidationError) as refused:
+        services.change_state(problem, State.RESOLVED, actor=paula, root_cause="   ")
+    assert list(refused.value.message_dict) == ["root_cause"]
+    problem.refresh_from_db()
+    assert (problem.state, problem.root_cause) == (State.ROOT_CAUSE_ANALYSIS, "")
+
+
+@pytest.mark.parametrize("state", [State.RESOLVED, State.CLOSED])
+def test_a_resolved_problem_keeps_its_root_cause(db, paula, state):
+    problem = problem_in(state, paula)
+    with pytest.raises(ValidationError) as refused:
+        services.update_problem(problem, {"root_cause": "  "}, actor=paula)
+    assert list(refused.value.message_dict) == ["root_cause"]
+    services.update_problem(problem, {"root_cause": "A certificate, renewed."}, actor=paula)
+    problem.refresh_from_db()
+    assert problem.root_cause == "A certificate, renewed."
+
+
 def test_publishing_tells_the_agents_of_the_open_linked_incidents(db, alice, paula):
     problem = make_problem(paula, workaround="Reconnect the client.", known_error=True)
     [incident] = linked_incidents(problem, 1, actor=alice)
