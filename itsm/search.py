@@ -117,10 +117,15 @@ def page(queryset, order_by: list[str], limit: int, *, after: Q | None = None) -
         found = list(queryset.filter(pk__in=hits[:limit]).order_by(*order_by))
         if len(found) >= limit or len(window) < WINDOW:
             return found
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_indexscan = off")
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        return list(queryset.order_by(*order_by)[:limit])
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_indexscan = off")
+            cursor.execute("SET LOCAL enable_seqscan = off")
+        found = list(queryset.order_by(*order_by)[:limit])
+        # Nothing was written: rolling back (to a savepoint, inside a caller's transaction)
+        # restores the planner's settings for the statements that follow.
+        transaction.set_rollback(True)
+    return found
 
 
 def refresh(ticket) -> None:

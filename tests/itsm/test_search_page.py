@@ -2,7 +2,7 @@
 the full-text index when they are rare, and the same rows in the same order either way."""
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from incidents.models import Incident
@@ -94,3 +94,15 @@ def test_a_number_is_found_in_any_case(desk):
             search.search(desk, text, internal=True), ["-created_at"], cursor=None, size=5
         )
         assert [row.number for row in page.rows] == [number]
+
+
+def test_the_index_walk_is_switched_back_on_for_what_follows(desk):
+    """Inside a caller's transaction too (a savepoint), the next statement plans as usual."""
+    found = search.search(desk, "zebra", internal=True)
+    with transaction.atomic():
+        pagination.paginate(found, ["number"], cursor=None, size=5)
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW enable_indexscan")
+            assert cursor.fetchone()[0] == "on"
+            cursor.execute("SHOW enable_seqscan")
+            assert cursor.fetchone()[0] == "on"
