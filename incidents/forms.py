@@ -6,7 +6,7 @@ from accounts.forms import PersonPickerField
 from accounts.models import Team, User
 from changes.forms import ChangePickerField
 from cmdb.forms import CIPickerField, ServicePickerField
-from itsm.forms import AttachmentsField, Select, load_choices
+from itsm.forms import WIDGET_RENDERER, AttachmentsField, Select, load_choices
 from itsm.permissions import ASSIGNABLE_ROLES, users_with_role
 
 from .models import Incident
@@ -16,6 +16,7 @@ from .workflow import HoldReason, ResolutionCode, State
 class IncidentForm(forms.ModelForm):
     """The fields an agent edits on the desk (state moves have their own forms)."""
 
+    default_renderer = WIDGET_RENDERER
     version = forms.IntegerField(widget=forms.HiddenInput)
     service = ServicePickerField(
         label=_("Service"),

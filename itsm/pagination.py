@@ -22,6 +22,8 @@ from rest_framework import pagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
+from . import search
+
 DEFAULT_ORDERING = ("-created_at",)
 
 
@@ -102,12 +104,18 @@ def paginate(queryset, ordering, *, cursor: str | None, size: int) -> Page:
     fields = _key_fields(ordering)
     order_by = full_ordering(ordering)
     backwards = bool(cursor) and cursor.startswith("-")
+    after = None
     if cursor:
         values = _decode(cursor.lstrip("-"), len(fields) - 1)
-        queryset = queryset.filter(_after(fields, values, reverse=backwards))
+        after = _after(fields, values, reverse=backwards)
     if backwards:
         order_by = [name[1:] if name.startswith("-") else f"-{name}" for name in order_by]
-    rows = list(queryset.order_by(*order_by)[: size + 1])
+    # A full-text search reads its page its own way (the planner cannot guess its size).
+    rows = search.page(queryset, order_by, size + 1, after=after)
+    if rows is None:
+        if after is not None:
+            queryset = queryset.filter(after)
+        rows = list(queryset.order_by(*order_by)[: size + 1])
     more = len(rows) > size
     rows = rows[:size]
     if backwards:
