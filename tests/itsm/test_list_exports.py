@@ -386,7 +386,7 @@ def test_the_list_pages_link_to_their_csv_with_their_filters(world, client, monk
     second = client.get(url, {"queue": "all", "state": "new", "cursor": cursor})
 
     link = (
-        'class="btn btn-sm btn-outline-secondary list-csv" '
+        'class="btn btn-sm btn-outline-secondary list-csv position-relative" '
         'href="?queue=all&amp;state=new&amp;format=csv" download'
     )
     for page in (first, second):  # every page downloads the whole list, not itself

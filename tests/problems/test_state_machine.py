@@ -89,6 +89,12 @@ def blank(text) -> bool:
     return not (text or "").strip()
 
 
+def same_text(old, new) -> bool:
+    return old == new or (
+        isinstance(old, str) and isinstance(new, str) and old.strip() == new.strip()
+    )
+
+
 def publication_errors(values: dict) -> set[str]:
     """The fields the publication rule names (SPEC §5: a published known error is flagged
     and has a workaround)."""
@@ -233,23 +239,29 @@ class ProblemDesk(RuleBasedStateMachine):
         wrong = publication_errors(merged)
         if problem.state in (State.RESOLVED, State.CLOSED) and blank(merged["root_cause"]):
             wrong.add("root_cause")  # a resolved problem keeps the cause it was resolved with
+        # A closed or canceled problem takes no edits but the withdrawal of its workaround.
+        finished = problem.state in TERMINAL and values != {"publish_workaround": False}
         before = snapshot(number)
         try:
             call(fresh(number))
-        except (PermissionDenied, ValidationError) as exc:
+        except (PermissionDenied, Conflict, ValidationError) as exc:
             self.refused(number, before, exc)
             if who not in MANAGERS:
                 assert isinstance(exc, PermissionDenied), exc
+            elif finished:
+                assert isinstance(exc, Conflict), exc
+                assert set(exc.allowed) == set(State.values) - TERMINAL, exc.allowed
             else:
                 assert isinstance(exc, ValidationError), exc
                 assert set(exc.message_dict) <= wrong and exc.message_dict, (exc, wrong)
             return
-        assert who in MANAGERS and not wrong, (who, values, wrong)
+        assert who in MANAGERS and not wrong and not finished, (who, values, wrong)
         after = Problem.objects.get(number=number)
         for name, value in values.items():
+            if same_text(getattr(problem, name), value):
+                continue  # the surrounding blanks a form strips change nothing, and log nothing
             assert getattr(after, name) == value
-            if getattr(problem, name) != value:
-                self.events[number][name] += 1
+            self.events[number][name] += 1
 
     def move(self, number, data):
         who = data.draw(st.sampled_from([*PEOPLE, "paula", "pia"]))
