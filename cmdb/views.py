@@ -334,9 +334,14 @@ def _export(request):
     filterset = CIFilterSet(request.GET, queryset=CI.objects.visible_to(request.user))
     if not filterset.is_valid():
         return exports.refused(filterset)
-    cis = exports.chunked(csv_io.export_queryset(filterset.qs), ["name", "id"])
-    return exports.response(
-        (csv_io.export_row(ci) for ci in cis), EXPORT_COLUMNS, name="cmdb", translate_headers=False
+    return exports.export(
+        request,
+        csv_io.export_queryset(filterset.qs),
+        ["name", "id"],
+        EXPORT_COLUMNS,
+        name="cmdb",
+        each=csv_io.export_row,
+        translate_headers=False,
     )
 
 

@@ -18,10 +18,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpResponse, StreamingHttpResponse
 from django.utils import timezone, translation
+from django.utils.formats import number_format
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from . import spreadsheet
 from .pagination import full_ordering
@@ -54,6 +57,26 @@ def refused(filters) -> HttpResponse:
         for name, errors in filters.errors.items()
     ]
     return HttpResponse("\n".join(lines), status=400, content_type="text/plain; charset=utf-8")
+
+
+def too_long(queryset) -> HttpResponse | None:
+    """A list longer than ``LIST_EXPORT_MAX_ROWS`` is refused (400 saying so) before a byte is
+    sent: a download that outlives the web worker's timeout would be cut off part-way, and a
+    cut file looks like a whole one. Counted with a limit, so a long list costs no more than
+    the cap."""
+    limit = settings.LIST_EXPORT_MAX_ROWS
+    if queryset.order_by()[: limit + 1].count() <= limit:
+        return None
+    message = ngettext(
+        "This list has more than %(limit)s row, more than one download holds. Narrow it with "
+        "its filters (a team, a state, a period), or ask an administrator for the full export "
+        "(manage.py export_data).",
+        "This list has more than %(limit)s rows, more than one download holds. Narrow it with "
+        "its filters (a team, a state, a period), or ask an administrator for the full export "
+        "(manage.py export_data).",
+        limit,
+    ) % {"limit": number_format(limit, force_grouping=True)}
+    return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
 
 
 def cell(value, *, zone=None, yes=None, no=None):
@@ -135,7 +158,14 @@ def response(
     return result
 
 
-def export(request, queryset, ordering, columns, *, name: str, **options):
+def export(request, queryset, ordering, columns, *, name: str, each=None, **options):
     """The whole of a list as CSV: ``queryset`` filtered and visible as on the page,
-    ``ordering`` the page's."""
-    return response(chunked(queryset, ordering), columns, name=name, **options)
+    ``ordering`` the page's, ``each`` (if given) applied to every row before its cells are
+    read. A list over ``LIST_EXPORT_MAX_ROWS`` is refused (``too_long``)."""
+    refusal = too_long(queryset)
+    if refusal is not None:
+        return refusal
+    rows = chunked(queryset, ordering)
+    if each is not None:
+        rows = map(each, rows)
+    return response(rows, columns, name=name, **options)

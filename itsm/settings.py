@@ -488,6 +488,9 @@ CELERY_BEAT_SCHEDULE["sla-scan"] = {
     "schedule": SLA_SCAN_SECONDS,
     "options": {"expires": max(SLA_SCAN_SECONDS, 5)},
 }
+# The longest list a CSV download holds (itsm.exports): past it the download is refused with a
+# message, since one that outlives the web worker's timeout (60 s) would be cut off part-way.
+LIST_EXPORT_MAX_ROWS = env_int("LIST_EXPORT_MAX_ROWS", 50_000)
 # The daily roll-up of the incident reports (reports.tasks.roll_up_days): days changed since
 # they were rolled, and days never rolled, are rolled this often (until then they are read live).
 REPORT_ROLLUP_SECONDS = env_int("REPORT_ROLLUP_SECONDS", 300)

@@ -226,8 +226,14 @@ def ticket_list(request):
         )
     )
     if exports.wants_csv(request):
-        readable = (as_requester_sees(t) for t in exports.chunked(rows, ["-updated_at"]))
-        return exports.response(readable, _ticket_csv_columns(), name="my-tickets")
+        return exports.export(
+            request,
+            rows,
+            ["-updated_at"],
+            _ticket_csv_columns(),
+            name="my-tickets",
+            each=as_requester_sees,
+        )
     counts = {name: capped_count(tickets.filter(condition)) for name, condition in TABS.items()}
     page = paginate(rows, ["-updated_at"], cursor=request.GET.get("cursor"), size=PAGE_SIZE)
     page.rows = [as_requester_sees(ticket) for ticket in page.rows]

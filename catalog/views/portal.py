@@ -154,8 +154,14 @@ def request_list(request):
         )
     )
     if exports.wants_csv(request):
-        readable = (as_requester_sees(r) for r in exports.chunked(rows, ["-updated_at"]))
-        return exports.response(readable, _request_csv_columns(), name="my-requests")
+        return exports.export(
+            request,
+            rows,
+            ["-updated_at"],
+            _request_csv_columns(),
+            name="my-requests",
+            each=as_requester_sees,
+        )
     counts = requests.aggregate(
         open=Count("pk", filter=TABS["open"]), closed=Count("pk", filter=TABS["closed"])
     )
