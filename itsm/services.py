@@ -203,7 +203,7 @@ def transition(
     missing = {
         name: [_("This field is required to move to %(state)s.") % {"state": to}]
         for name in workflow.required.get(to, ())
-        if fields.get(name, getattr(ticket, name, None)) in (None, "", [])
+        if _blank(fields.get(name, getattr(ticket, name, None)))
     }
     if missing:
         raise ValidationError(missing)
@@ -220,6 +220,14 @@ def transition(
         sender=type(ticket), ticket=ticket, actor=actor, changes=changes, created=False
     )
     return changes
+
+
+def _blank(value) -> bool:
+    """Nothing given: no value, an empty list, or text of blanks only (spaces are no
+    resolution note, no outcome, no root cause)."""
+    if isinstance(value, str):
+        return not value.strip()
+    return value in (None, [])
 
 
 def refresh_from_locked(ticket: TicketBase, locked: TicketBase) -> None:

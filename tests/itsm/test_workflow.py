@@ -63,6 +63,21 @@ def test_a_move_without_its_required_fields_is_refused_and_changes_nothing(db, a
     assert not incident.events.filter(field="state").exists()
 
 
+def test_blanks_are_no_value_for_a_required_field(db, alice):
+    incident = make_incident()
+    with pytest.raises(ValidationError) as refused:
+        services.transition(
+            incident,
+            State.RESOLVED,
+            actor=alice,
+            resolution_code="fixed",
+            resolution_notes=" \r\n\t ",
+        )
+    assert set(refused.value.message_dict) == {"resolution_notes"}
+    incident.refresh_from_db()
+    assert (incident.state, incident.resolution_notes) == (State.NEW, "")
+
+
 def test_an_invalid_choice_for_a_required_field_is_refused(db, alice):
     incident = make_incident()
     with pytest.raises(ValidationError) as refused:
