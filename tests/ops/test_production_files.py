@@ -185,6 +185,31 @@ def test_the_image_runs_gunicorn_as_a_non_root_user_with_a_health_check():
     assert command.startswith('CMD ["gunicorn", "itsm.wsgi:application"')
 
 
+def test_gunicorn_reads_the_settings_file_from_the_image_working_directory():
+    """The image starts gunicorn in /app, where ``COPY . .`` puts gunicorn.conf.py, and gunicorn
+    reads that file by default; its hook is the one gunicorn calls after loading the app."""
+    from gunicorn.config import Config
+
+    workdirs = instructions("WORKDIR")
+    assert workdirs[-1] == "WORKDIR /app"
+    assert "COPY . ." in instructions("COPY")
+    assert Config().settings["config"].default == "./gunicorn.conf.py"
+    assert "post_worker_init" in Config().settings
+
+
+def test_a_gunicorn_worker_freezes_what_is_alive_once_the_app_is_loaded():
+    import gc
+    import runpy
+
+    hooks = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    gc.unfreeze()
+    try:
+        hooks["post_worker_init"](None)
+        assert gc.get_freeze_count() > 10_000  # the modules and app registry of this process
+    finally:
+        gc.unfreeze()
+
+
 def test_the_build_context_leaves_out_local_state_and_secrets():
     ignored = set((ROOT / ".dockerignore").read_text().split())
 
