@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Team, User
-from itsm.forms import TypeAheadField
+from itsm.forms import TypeAheadField, UploadField
 
 from .models import CI, CIClass, Relationship
 
@@ -154,7 +154,7 @@ class RelationshipForm(forms.Form):
 
 
 class ImportForm(forms.Form):
-    file = forms.FileField(
+    file = UploadField(
         label=_("CSV file"),
         widget=forms.ClearableFileInput(attrs={"class": "form-control", "accept": ".csv,text/csv"}),
     )

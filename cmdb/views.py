@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from accounts.models import Team, User
 from itsm import exports
+from itsm.forms import form_status
 from itsm.permissions import get_visible_or_404, role_required
 from itsm.workflow import Conflict, parse_version
 
@@ -371,4 +372,6 @@ def ci_import(request):
                 dry_run=form.cleaned_data["dry_run"],
                 partial=form.cleaned_data["partial"],
             )
-    return render(request, "cmdb/ci_import.html", {"form": form, "result": result})
+    return render(
+        request, "cmdb/ci_import.html", {"form": form, "result": result}, status=form_status(form)
+    )

@@ -109,8 +109,18 @@ def can_transition(user, incident, to: str) -> bool:
     return is_requester(user, incident) and to in REQUESTER_TRANSITIONS.get(incident.state, ())
 
 
-def can_edit(user, incident) -> bool:
-    return can_work(user) or (is_requester(user, incident) and incident.is_open)
+def may_edit(user, incident) -> bool:
+    """Whether ``user`` edits ``incident`` in some state: who works incidents, and its
+    requester (``editable_states``)."""
+    return can_work(user) or is_requester(user, incident)
+
+
+def editable_states(user, incident) -> frozenset[str] | None:
+    """The states in which ``incident`` takes ``user``'s edits: its requester's while it is
+    open; ``None`` for who works it (every state but the finished ones)."""
+    if user is None or can_work(user):
+        return None
+    return incident.workflow.open_states
 
 
 def can_link_problem(user) -> bool:
@@ -157,7 +167,9 @@ def check_create(user, fields, requester) -> None:
 
 
 def check_update(user, incident, fields) -> None:
-    if not can_edit(user, incident):
+    """Who may edit and which fields; in which states is the verb's next check
+    (``itsm.services.check_editable`` with ``editable_states``: 409 naming them)."""
+    if not may_edit(user, incident):
         raise PermissionDenied(_("You may not change this incident."))
     check_fields(fields, WORKER_FIELDS if can_work(user) else REQUESTER_FIELDS)
 

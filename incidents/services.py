@@ -123,7 +123,8 @@ def update_incident(incident: Incident, values: dict, *, actor, version=None):
     Agents change what they work on; a requester the wording, urgency and service of their own
     open incident. The rules are checked against the row as it is now (locked). ``problem``
     goes through ``link_problem`` and its own rule. A closed or canceled incident takes no
-    field edits (409 with the states that do); reopening is a state change.
+    field edits, nor does a resolved one its requester's (409 with the states that do, for
+    this caller); reopening is a state change.
     """
     kernel.lock(incident, version=version)
     linking_only = set(values) == {"problem"}
@@ -131,8 +132,8 @@ def update_incident(incident: Incident, values: dict, *, actor, version=None):
         linking_only and permissions.can_link_problem(actor)
     ):  # who only links (a problem manager) needs no right to edit the incident
         permissions.check_update(actor, incident, values)
-    if values and not linking_only:
-        kernel.check_editable(incident)
+    if values and not linking_only:  # after who and which fields: 409 naming the states
+        kernel.check_editable(incident, states=permissions.editable_states(actor, incident))
     values = dict(values)
     linking = "problem" in values
     problem = values.pop("problem", None)

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import path, reverse
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import mixins, routers, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
@@ -210,6 +211,41 @@ class TicketVerbs:
 # --- The ticket viewset
 
 
+class ConflictErrorSerializer(serializers.Serializer):
+    """The body of a 409 answer."""
+
+    detail = serializers.CharField(help_text="Why the request conflicts, in the caller's language.")
+    allowed = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        help_text="When the ticket's state is the conflict: the states that take this request.",
+    )
+
+
+TICKET_UPDATE_CONFLICT = OpenApiResponse(
+    ConflictErrorSerializer,
+    description=(
+        "Nothing was written. The ticket is in a state that takes no edit from this caller "
+        "(closed, canceled; a requester's ticket that is no longer open): `allowed` lists the "
+        "states that do. Or the `version` sent is stale (the ticket changed since it was "
+        "read): `detail` only."
+    ),
+)
+
+
+class TicketSchema(AutoSchema):
+    """The schema of every ticket type's endpoints: a PATCH on a ticket also answers 409
+    (``TICKET_UPDATE_CONFLICT``), beside the 200 the serializer gives."""
+
+    def get_response_serializers(self):
+        responses = super().get_response_serializers()
+        if self.method != "PATCH" or getattr(self.view, "action", None) != "partial_update":
+            return responses
+        if not isinstance(responses, dict):
+            responses = {200: responses}
+        return {**responses, 409: TICKET_UPDATE_CONFLICT}
+
+
 class TicketViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -229,6 +265,7 @@ class TicketViewSet(
     lookup_field = "number"
     lookup_value_regex = "[A-Z]+[0-9]+"
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    schema = TicketSchema()
     verbs: TicketVerbs
 
     def get_queryset(self):

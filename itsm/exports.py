@@ -20,6 +20,7 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpResponse, StreamingHttpResponse
+from django.shortcuts import render
 from django.utils import timezone, translation
 from django.utils.formats import number_format
 from django.utils.functional import Promise
@@ -59,11 +60,15 @@ def refused(filters) -> HttpResponse:
     return HttpResponse("\n".join(lines), status=400, content_type="text/plain; charset=utf-8")
 
 
-def too_long(queryset) -> HttpResponse | None:
+def too_long(request, queryset) -> HttpResponse | None:
     """A list longer than ``LIST_EXPORT_MAX_ROWS`` is refused (400 saying so) before a byte is
     sent: a download that outlives the web worker's timeout would be cut off part-way, and a
     cut file looks like a whole one. Counted with a limit, so a long list costs no more than
-    the cap."""
+    the cap.
+
+    The refusal is the 400 error page, in the reader's language: the "Download CSV" link is a
+    plain link (no ``download`` attribute), so the browser shows this page where a download
+    would have been a failed one."""
     limit = settings.LIST_EXPORT_MAX_ROWS
     if queryset.order_by()[: limit + 1].count() <= limit:
         return None
@@ -76,7 +81,7 @@ def too_long(queryset) -> HttpResponse | None:
         "(manage.py export_data).",
         limit,
     ) % {"limit": number_format(limit, force_grouping=True)}
-    return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
+    return render(request, "400.html", {"reason": message}, status=400)
 
 
 def cell(value, *, zone=None, yes=None, no=None):
@@ -162,7 +167,7 @@ def export(request, queryset, ordering, columns, *, name: str, each=None, **opti
     """The whole of a list as CSV: ``queryset`` filtered and visible as on the page,
     ``ordering`` the page's, ``each`` (if given) applied to every row before its cells are
     read. A list over ``LIST_EXPORT_MAX_ROWS`` is refused (``too_long``)."""
-    refusal = too_long(queryset)
+    refusal = too_long(request, queryset)
     if refusal is not None:
         return refusal
     rows = chunked(queryset, ordering)

@@ -232,6 +232,21 @@ class AttachmentsField(forms.FileField):
         return uploads
 
 
+class UploadField(forms.FileField):
+    """One file, checked against the same upload rules as attachments (``check_upload``: at
+    most ``ATTACHMENT_MAX_BYTES``); a file over the limit is an error naming the field, the
+    file and the limit, and makes the page answer 413 (``form_status``)."""
+
+    def clean(self, data, initial=None):
+        upload = super().clean(data, initial)
+        if upload:
+            try:
+                check_upload(upload)
+            except (UploadTooLarge, UploadRefused) as exc:
+                raise upload_error(exc, label=self.label, name=upload.name) from exc
+        return upload
+
+
 def upload_error(exc, *, label, name: str = "") -> forms.ValidationError:
     """An upload refused by the attachment rules (``itsm.attachments.check_upload``, through a
     form field or a verb) as the error of the form field ``label``."""

@@ -45,7 +45,11 @@ class RefuseNulQueryMiddleware:
 class RefuseLargeUploadMiddleware:
     """A request body larger than ``UPLOAD_MAX_REQUEST_BYTES`` (its declared length) is answered
     413 before any of it is read: no temporary file, no form. Each file is also checked against
-    ``ATTACHMENT_MAX_BYTES`` by the upload rules (itsm.attachments), which name the file."""
+    ``ATTACHMENT_MAX_BYTES`` by the upload rules (itsm.attachments), which name the file.
+
+    The answer: JSON on the API, the 413 page for a plain form, and for htmx (a desk form) a
+    message swapped into the page's alert area (``#page-alerts``), since htmx shows nothing of
+    a 413 it is not told to."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -66,6 +70,13 @@ class RefuseLargeUploadMiddleware:
             }
             if request.path.startswith("/api/"):
                 response = JsonResponse({"file": [reason]}, status=413)
+            elif request.headers.get("HX-Request"):
+                # No form to send back (none was read): the message goes to the page's alert
+                # area, the form stays as typed; X-Form-Errors has itsm.js swap it at 413.
+                response = render(request, "_upload_refused.html", {"reason": reason}, status=413)
+                response["HX-Retarget"] = "#page-alerts"
+                response["HX-Reswap"] = "innerHTML"
+                response["X-Form-Errors"] = "1"
             else:
                 response = render(request, "413.html", {"reason": reason}, status=413)
             # the body was not read: the connection cannot carry another request

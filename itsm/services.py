@@ -237,16 +237,30 @@ def refresh_from_locked(ticket: TicketBase, locked: TicketBase) -> None:
     ticket._state.fields_cache.clear()
 
 
-def check_editable(ticket: TicketBase) -> None:
+def check_editable(ticket: TicketBase, *, states=None) -> None:
     """A closed or canceled ticket keeps the fields it ended with: an edit is a 409 naming the
     states that take edits, and nothing is written. Reopening, where the workflow allows it,
-    is a move of its own, not an edit. Update verbs call this after ``lock``."""
+    is a move of its own, not an edit. Update verbs call this after ``lock``.
+
+    ``states``: the states that take this caller's edits, when fewer than every unfinished one
+    (a requester edits their ticket while it is open): an edit in another is a 409 naming them.
+    """
     workflow = ticket.workflow
     if workflow.is_terminal(ticket.state):
         raise Conflict(
             _("%(number)s is %(state)s: its fields can no longer change.")
             % {"number": ticket.number, "state": ticket.state_label.lower()},
-            allowed=[s for s in workflow.states.values if not workflow.is_terminal(s)],
+            allowed=[
+                s
+                for s in workflow.states.values
+                if not workflow.is_terminal(s) and (states is None or s in states)
+            ],
+        )
+    if states is not None and ticket.state not in states:
+        raise Conflict(
+            _("%(number)s is %(state)s: reopen it to change its fields.")
+            % {"number": ticket.number, "state": ticket.state_label.lower()},
+            allowed=[s for s in workflow.states.values if s in states],
         )
 
 

@@ -98,8 +98,9 @@
   }
   document.addEventListener("htmx:afterSwap", function (event) { fold(event.target); });
 
-  // htmx leaves error statuses unswapped; a form the server sends back with its errors at an
-  // error status (413: a file over the size limit) says so with X-Form-Errors and is shown.
+  // htmx leaves error statuses unswapped; an answer meant to be shown at an error status says
+  // so with X-Form-Errors and is shown: a form sent back with its errors (413: a file over the
+  // size limit), or a request too large to read, whose message goes to #page-alerts.
   document.addEventListener("htmx:beforeSwap", function (event) {
     const xhr = event.detail.xhr;
     if (xhr.status >= 400 && xhr.getResponseHeader("X-Form-Errors")) {

@@ -236,3 +236,30 @@ def test_admins_import_from_the_page(client, ada, estate):
     bad.name = "bad.csv"
     response = client.post("/cmdb/cis/import/", {"file": bad, "dry_run": ""})
     assert b"srv-bad" not in response.content and b"Unknown class" in response.content
+
+
+def test_the_import_page_refuses_a_file_over_the_size_limit_naming_the_field(
+    client, ada, estate, settings
+):
+    """The same per-file limit as attachments (ATTACHMENT_MAX_BYTES), not only the request's:
+    413, the error on the file field, nothing read or written."""
+    text = export_text().replace("Cisco, Inc.", "Cisco Systems")
+    settings.ATTACHMENT_MAX_BYTES = len(text.encode()) - 1
+    client.force_login(ada)
+    upload = io.BytesIO(text.encode())
+    upload.name = "estate.csv"
+    response = client.post("/cmdb/cis/import/", {"file": upload, "dry_run": ""})
+
+    assert response.status_code == 413
+    assert response.context["result"] is None
+    [error] = response.context["form"].errors["file"]
+    assert error.startswith("CSV file: estate.csv is too large (")
+    assert "each file can be up to" in error
+    assert error in response.content.decode()
+    assert CI.objects.get(name="sw-core-01").supplier == "Cisco, Inc."
+
+    settings.ATTACHMENT_MAX_BYTES = len(text.encode())  # at the limit: imported
+    upload.seek(0)
+    response = client.post("/cmdb/cis/import/", {"file": upload, "dry_run": ""})
+    assert response.status_code == 200 and response.context["result"].written
+    assert CI.objects.get(name="sw-core-01").supplier == "Cisco Systems"

@@ -462,6 +462,71 @@ def test_a_finished_incident_refuses_the_edit_in_the_verb_whoever_calls_it(db, a
     assert snapshot(incident) == before
 
 
+REQUESTER_EDITABLE_STATES = ["new", "in_progress", "on_hold"]
+
+
+def requesters_incident_in(state, requester, alice):
+    incident = make_incident(requester=requester)
+    for step in PATH[state]:
+        services.change_state(incident, step, actor=alice, **REQUIRED.get(step, {}))
+    return incident
+
+
+@pytest.mark.parametrize("state", ["closed", "canceled"])
+def test_a_requester_editing_their_finished_incident_gets_the_409_an_agent_gets(
+    db, api, rita, alice, state
+):
+    """Not a 403: they may edit their own incident, only not in this state; the 409 names the
+    states that take their edits."""
+    incident = requesters_incident_in(state, rita, alice)
+    before, events = snapshot(incident), incident.events.count()
+    response = api.as_(rita).patch(url(incident), {"title": "Reworded late"}, format="json")
+
+    assert response.status_code == 409, response.content
+    assert response.json() == {
+        "detail": f"{incident.number} is {state}: its fields can no longer change.",
+        "allowed": REQUESTER_EDITABLE_STATES,
+    }
+    assert snapshot(incident) == before and incident.events.count() == events
+
+
+def test_a_requester_editing_their_resolved_incident_is_told_to_reopen_it(db, api, rita, alice):
+    incident = requesters_incident_in("resolved", rita, alice)
+    before = snapshot(incident)
+    response = api.as_(rita).patch(url(incident), {"title": "Reworded late"}, format="json")
+
+    assert response.status_code == 409, response.content
+    assert response.json() == {
+        "detail": f"{incident.number} is resolved: reopen it to change its fields.",
+        "allowed": REQUESTER_EDITABLE_STATES,
+    }
+    assert snapshot(incident) == before
+
+
+def test_the_requesters_409_comes_from_the_verb(db, rita, alice):
+    from itsm.workflow import Conflict
+
+    incident = requesters_incident_in("closed", rita, alice)
+    with pytest.raises(Conflict) as refused:
+        services.update_incident(incident, {"title": "Reworded late"}, actor=rita)
+    assert refused.value.allowed == REQUESTER_EDITABLE_STATES
+
+
+def test_who_may_not_edit_a_finished_incident_still_gets_403_or_404(db, api, rita, eve, alice):
+    """The 409 is for who could edit it in another state: a reader who never edits incidents
+    gets 403, another end user 404 (they do not see it), a field not theirs 400."""
+    from itsm.testing import make_persona
+
+    incident = requesters_incident_in("closed", rita, alice)
+    edit = {"title": "Reworded late"}
+    assert (
+        api.as_(make_persona("paula")).patch(url(incident), edit, format="json").status_code == 403
+    )
+    assert api.as_(eve).patch(url(incident), edit, format="json").status_code == 404
+    response = api.as_(rita).patch(url(incident), {"impact": 1}, format="json")
+    assert response.status_code == 400 and "impact" in response.json()
+
+
 def test_a_resolved_incident_still_takes_edits_and_reopens_through_its_move(db, api, alice):
     incident = incident_in("resolved", alice)
     edited = api.as_(alice).patch(url(incident), {"title": "Reworded"}, format="json")

@@ -39,6 +39,60 @@ def test_a_request_over_the_upload_limit_is_a_413_before_its_body_is_read(
     assert stored_files(settings) == []
 
 
+def test_an_htmx_request_over_the_limit_brings_its_message_to_the_pages_alert_area(
+    client, alice, incident, settings
+):
+    """htmx swaps nothing of a 413 it is not told to: the answer retargets the page's alert area
+    (base.html) and is marked for itsm.js to swap; the form the agent typed stays as it was."""
+    settings.UPLOAD_MAX_REQUEST_BYTES = 4096
+    client.force_login(alice)
+    response = client.post(
+        f"/desk/incidents/{incident.number}/comment/",
+        {"body": "Trace attached.", "files": [SimpleUploadedFile("big.log", b"x" * 8192)]},
+        headers={"HX-Request": "true", "HX-Target": "ticket"},
+    )
+    assert response.status_code == 413
+    assert response["HX-Retarget"] == "#page-alerts"
+    assert response["HX-Reswap"] == "innerHTML"
+    assert response["X-Form-Errors"] == "1"  # itsm.js swaps it in despite the status
+    assert response["Connection"] == "close"
+    html = response.content.decode()
+    assert "<html" not in html and 'role="alert"' in html  # the message only, not a page
+    assert "Upload too large" in html and "at most 4.0\xa0KB can be sent at once" in html
+    assert not incident.comments.exists()
+
+    page = client.get(f"/desk/incidents/{incident.number}/").content.decode()
+    assert 'id="page-alerts"' in page  # where it lands, on every page
+
+
+def test_the_htmx_message_for_a_request_over_the_limit_is_in_the_readers_language(
+    client, alice, incident, settings
+):
+    settings.UPLOAD_MAX_REQUEST_BYTES = 4096
+    client.force_login(alice)
+    response = client.post(
+        f"/desk/incidents/{incident.number}/comment/",
+        {"body": "Trace.", "files": [SimpleUploadedFile("big.log", b"x" * 8192)]},
+        headers={"HX-Request": "true", "Accept-Language": "fr"},
+    )
+    assert response.status_code == 413 and response["HX-Retarget"] == "#page-alerts"
+    html = response.content.decode()
+    assert "<html" not in html and "Envoi trop volumineux" in html
+
+
+def test_a_plain_request_over_the_limit_is_still_the_413_page(client, alice, incident, settings):
+    settings.UPLOAD_MAX_REQUEST_BYTES = 4096
+    client.force_login(alice)
+    response = client.post(
+        f"/desk/incidents/{incident.number}/comment/",
+        {"body": "Trace.", "files": [SimpleUploadedFile("big.log", b"x" * 8192)]},
+    )
+    assert response.status_code == 413
+    assert "HX-Retarget" not in response and "X-Form-Errors" not in response
+    html = response.content.decode()
+    assert "<html" in html and "Error 413" in html and "at most 4.0\xa0KB" in html
+
+
 def test_the_api_answers_413_in_json_for_a_request_over_the_limit(api, rita, incident, settings):
     settings.UPLOAD_MAX_REQUEST_BYTES = 4096
     response = api.as_(rita).post(

@@ -310,9 +310,30 @@ def test_a_list_longer_than_one_download_is_refused_with_a_message(name, world, 
     response = client.get(reverse(listing.url_name), params)
 
     assert response.status_code == 400
-    assert response["Content-Type"] == "text/plain; charset=utf-8"
+    assert response["Content-Type"] == "text/html; charset=utf-8"
+    assert "Content-Disposition" not in response
     assert f"more than {2 + listing.others} rows" in response.content.decode()
     assert "export_data" in response.content.decode()
+
+
+def test_the_refusal_of_a_long_list_is_a_page_in_the_readers_language(world, client, settings):
+    """The browser shows the refusal where the download would have been (the link is a plain
+    link): the error page, with the desk's navigation, in the reader's language."""
+    listing = LISTS["incidents"]
+    listing.build(world, 2)
+    signed_in(client, world, listing.viewer)
+    settings.LIST_EXPORT_MAX_ROWS = 1
+    response = client.get(
+        reverse(listing.url_name),
+        {**listing.params(world), "format": "csv"},
+        HTTP_ACCEPT_LANGUAGE="fr",
+    )
+
+    assert response.status_code == 400
+    assert [t.name for t in response.templates][:2] == ["400.html", "base.html"]
+    html = response.content.decode()
+    assert '<html lang="fr"' in html and "Erreur 400" in html
+    assert "Cette liste compte plus de 1 ligne" in html and "export_data" in html
 
 
 def test_the_cmdb_export_is_capped_too(world, client, settings):
@@ -326,6 +347,9 @@ def test_the_cmdb_export_is_capped_too(world, client, settings):
     settings.LIST_EXPORT_MAX_ROWS = 1
     response = client.get(reverse("cmdb:ci_list"), {"format": "csv", "ci_class": "server"})
     assert response.status_code == 400 and "more than 1 row," in response.content.decode()
+    # the CMDB's own links to its export are plain links too: the refusal shows as a page
+    page = client.get(reverse("cmdb:ci_list"), {"ci_class": "server"}).content.decode()
+    assert f'href="{reverse("cmdb:ci_export")}?ci_class=server">' in page
 
 
 @pytest.mark.parametrize("name", ["my_tickets", "my_requests"])
@@ -418,9 +442,11 @@ def test_the_list_pages_link_to_their_csv_with_their_filters(world, client, monk
     cursor = first.context["page"].next_cursor
     second = client.get(url, {"queue": "all", "state": "new", "cursor": cursor})
 
+    # A plain link, no ``download`` attribute: the CSV comes as an attachment anyway
+    # (Content-Disposition), and a refusal (a 400 page) shows instead of a failed download.
     link = (
         'class="btn btn-sm btn-outline-secondary list-csv position-relative" '
-        'href="?queue=all&amp;state=new&amp;format=csv" download'
+        'href="?queue=all&amp;state=new&amp;format=csv">'
     )
     for page in (first, second):  # every page downloads the whole list, not itself
         assert link in page.content.decode()
@@ -428,7 +454,7 @@ def test_the_list_pages_link_to_their_csv_with_their_filters(world, client, monk
 
     signed_in(client, world, "rita")
     html = client.get(reverse("portal:ticket_list"), {"tab": "open", "q": "printer"})
-    assert 'href="?tab=open&amp;q=printer&amp;format=csv" download' in html.content.decode()
+    assert 'href="?tab=open&amp;q=printer&amp;format=csv">' in html.content.decode()
 
 
 def test_the_cmdb_export_goes_through_the_same_helper(world, client, monkeypatch):

@@ -69,3 +69,32 @@ def test_the_desk_comment_form_comes_back_at_413_with_its_text(new_page, sign_in
     )
     expect(page.locator("#comment-body")).to_have_value("Spooler restarted; trace attached.")
     assert not incident.comments.exists()
+
+
+def test_a_desk_comment_over_the_request_limit_says_so_and_keeps_its_text(
+    new_page, sign_in, settings
+):
+    """Refused before the form is read (itsm.middleware): no form comes back, so the message
+    shows in the page's alert area, and the comment typed is still in its box."""
+    settings.UPLOAD_MAX_REQUEST_BYTES = 4096
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    agent = make_user("alex", roles=("agent",), first_name="Alex", last_name="Martin")
+    incident = make_incident(title="Printer jammed")
+    page = new_page()
+    sign_in(page, agent)
+    page.goto(f"/desk/incidents/{incident.number}/")
+    page.locator("#comment-body").fill("Spooler restarted; trace attached.")
+    page.locator("#comment-files").set_input_files([big_file(8192)])
+
+    def is_comment(response):
+        return response.request.method == "POST" and response.url.endswith("/comment/")
+
+    with page.expect_response(is_comment) as sent:
+        page.get_by_role("button", name="Post").click()
+    assert sent.value.status == 413
+    alert = page.locator("#page-alerts [role=alert]")
+    expect(alert).to_be_visible()
+    expect(alert).to_contain_text("Upload too large")
+    expect(alert).to_contain_text("at most 4.0\xa0KB can be sent at once")
+    expect(page.locator("#comment-body")).to_have_value("Spooler restarted; trace attached.")
+    assert not incident.comments.exists()
