@@ -79,7 +79,8 @@ class RefuseLargeUploadMiddleware:
                 response["X-Form-Errors"] = "1"
             else:
                 response = render(request, "413.html", {"reason": reason}, status=413)
-            # the body was not read: the connection cannot carry another request
-            response["Connection"] = "close"
+            # The body is left unread; what becomes of the connection is the server's to decide
+            # (gunicorn's sync workers close it, runserver drains the body). No Connection
+            # header: WSGI forbids hop-by-hop headers, and runserver turns one into a 500.
             return response
         return self.get_response(request)
