@@ -262,19 +262,27 @@ def _texts_by_language(wanted: dict) -> dict[tuple[int, str], tuple[str, str, di
     texts = {}
     for language, keyed in by_language.items():
         with translation.override(language):
+            translated: dict[int, str] = {}  # each lazy subject or message translated once
             for key, call in keyed:
-                texts[key] = _texts(call)
+                texts[key] = _texts(call, translated)
     return texts
 
 
-def _texts(call: _Call) -> tuple[str, str, dict]:
+def _texts(call: _Call, translated: dict[int, str]) -> tuple[str, str, dict]:
     """Subject, message and parameters of ``call`` as text in the active language."""
     ticket = call.ticket
     params = {"number": ticket.number, "title": ticket.title, **call.params}
     values = {name: _plain(value) for name, value in params.items()}
-    subject = (str(call.subject) % params)[:255]
-    message = str(call.message) % params
+    subject = (_translated(call.subject, translated) % params)[:255]
+    message = _translated(call.message, translated) % params
     return subject, message, values
+
+
+def _translated(text, translated: dict[int, str]) -> str:
+    key = id(text)
+    if key not in translated:
+        translated[key] = str(text)
+    return translated[key]
 
 
 def _plain(value):
@@ -287,6 +295,8 @@ def ticket_url(ticket, user=None, *, staff: bool | None = None) -> str:
         staff = is_staff_member(user)
     if not staff and hasattr(ticket, "get_portal_url"):
         return ticket.get_portal_url()
+    if hasattr(ticket, "desk_url"):  # the same link without a URL reversal per ticket
+        return ticket.desk_url()
     return ticket.get_absolute_url() if hasattr(ticket, "get_absolute_url") else ""
 
 
