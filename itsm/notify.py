@@ -31,7 +31,7 @@ import logging
 from collections.abc import Iterable, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -46,6 +46,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from . import broker, mail
+from .db import insert_rows
 from .models import Notification, NotificationPreference, OutboundMail
 from .permissions import ADMIN, has_role, is_staff_member, staff_user_ids
 
@@ -82,7 +83,7 @@ def batched():
         yield
     finally:
         _batch.reset(token)
-    _write(calls)
+    _write(calls, instances=False)
 
 
 @dataclass
@@ -97,7 +98,6 @@ class _Call:
     internal: bool
     approval: Any
     mail_off: bool
-    rows: list = field(default_factory=list)
 
 
 def notify(
@@ -154,9 +154,11 @@ def _approval_ref(approval, user) -> str:
     return f"{approval._meta.label_lower}:{approval.pk}"
 
 
-def _write(calls: list[_Call]) -> list[Notification]:
+def _write(calls: list[_Call], *, instances: bool = True) -> list[Notification]:
     """The rows of ``calls``: one query for who is staff (when it matters), one for the
-    preferences, one INSERT; one task after commit for the rows to mail."""
+    preferences, one INSERT; one task after commit for the rows to mail. Returns the rows
+    as instances, or ``[]`` when not ``instances`` (a batch: the rows are inserted from their
+    values, without an instance each)."""
     wanted: list[tuple[_Call, Any]] = []
     for call in calls:
         seen: set[int] = set()
@@ -171,9 +173,7 @@ def _write(calls: list[_Call]) -> list[Notification]:
         return []
     staff = _staff_ids([user for _call, user in wanted])
     choices = _preferences({user.pk for _c, user in wanted}, {call.kind for call in calls})
-    texts: dict[tuple[int, str], tuple[str, str, dict]] = {}
-    urls: dict[tuple[int, bool], str] = {}
-    rows = []
+    chosen = []
     for call, user in wanted:
         is_staff = user.pk in staff
         if call.internal and not is_staff:
@@ -183,35 +183,50 @@ def _write(calls: list[_Call]) -> list[Notification]:
         if not (by_email or in_app):
             continue
         language = user.language or settings.LANGUAGE_CODE
-        key = (id(call), language)
-        if key not in texts:
-            texts[key] = _texts(call, language)
-        subject, message, params = texts[key]
+        chosen.append((call, user, is_staff, by_email, in_app, language))
+    if not chosen:
+        return []
+    texts = _texts_by_language({(id(call), language): call for call, *_r, language in chosen})
+    urls: dict[tuple[int, bool], str] = {}
+    now = timezone.now()
+    rows = []
+    for call, user, is_staff, by_email, in_app, language in chosen:
+        subject, message, params = texts[id(call), language]
         link_key = (id(call), is_staff)
         if link_key not in urls:
             urls[link_key] = ticket_url(call.ticket, staff=is_staff)
-        now = timezone.now()
-        row = Notification(
-            recipient=user,
-            kind=call.kind,
-            ticket=getattr(call.ticket, "number", "") or "",
-            url=urls[link_key],
-            subject=subject,
-            message=message,
-            params=params,
-            internal=call.internal,
-            approval=_approval_ref(call.approval, user) if by_email else "",
-            in_app=in_app,
-            created_at=now,
-            email_state=Notification.Email.PENDING if by_email else Notification.Email.SKIPPED,
-            next_attempt_at=now if by_email else None,
+        rows.append(
+            {
+                "recipient_id": user.pk,
+                "kind": call.kind,
+                "ticket": getattr(call.ticket, "number", "") or "",
+                "url": urls[link_key],
+                "subject": subject,
+                "message": message,
+                "params": params,
+                "internal": call.internal,
+                "approval": _approval_ref(call.approval, user) if by_email else "",
+                "in_app": in_app,
+                "created_at": now,
+                "email_state": (
+                    Notification.Email.PENDING if by_email else Notification.Email.SKIPPED
+                ),
+                "next_attempt_at": now if by_email else None,
+            }
         )
-        call.rows.append(row)
-        rows.append(row)
-    if not rows:
-        return []
-    created = Notification.objects.bulk_create(rows)
-    ids = [row.pk for row in created if row.email_state == Notification.Email.PENDING]
+    if instances:
+        users = {user.pk: user for _call, user, *_rest in chosen}
+        created = Notification.objects.bulk_create(
+            [Notification(recipient=users[row.pop("recipient_id")], **row) for row in rows]
+        )
+        ids = [row.pk for row in created if row.email_state == Notification.Email.PENDING]
+    else:
+        created = []
+        ids = [
+            pk
+            for pk, row in zip(insert_rows(Notification, rows), rows, strict=True)
+            if row["email_state"] == Notification.Email.PENDING
+        ]
     if ids:
         transaction.on_commit(lambda: enqueue(ids))
     return created
@@ -238,15 +253,36 @@ def _preferences(user_ids, kinds) -> dict[tuple[int, str], tuple[bool, bool]]:
     }
 
 
-def _texts(call: _Call, language: str) -> tuple[str, str, dict]:
-    """Subject, message and parameters of ``call`` as text in ``language``."""
+def _texts_by_language(wanted: dict) -> dict[tuple[int, str], tuple[str, str, dict]]:
+    """``{(id(call), language): (subject, message, params)}`` for each call of ``wanted``
+    (``{(id(call), language): call}``): one switch of language for all the calls read in it."""
+    by_language: dict[str, list[tuple[Any, _Call]]] = {}
+    for key, call in wanted.items():
+        by_language.setdefault(key[1], []).append((key, call))
+    texts = {}
+    for language, keyed in by_language.items():
+        with translation.override(language):
+            translated: dict[int, str] = {}  # each lazy subject or message translated once
+            for key, call in keyed:
+                texts[key] = _texts(call, translated)
+    return texts
+
+
+def _texts(call: _Call, translated: dict[int, str]) -> tuple[str, str, dict]:
+    """Subject, message and parameters of ``call`` as text in the active language."""
     ticket = call.ticket
     params = {"number": ticket.number, "title": ticket.title, **call.params}
-    with translation.override(language):
-        values = {name: _plain(value) for name, value in params.items()}
-        subject = (str(call.subject) % params)[:255]
-        message = str(call.message) % params
+    values = {name: _plain(value) for name, value in params.items()}
+    subject = (_translated(call.subject, translated) % params)[:255]
+    message = _translated(call.message, translated) % params
     return subject, message, values
+
+
+def _translated(text, translated: dict[int, str]) -> str:
+    key = id(text)
+    if key not in translated:
+        translated[key] = str(text)
+    return translated[key]
 
 
 def _plain(value):
@@ -259,6 +295,8 @@ def ticket_url(ticket, user=None, *, staff: bool | None = None) -> str:
         staff = is_staff_member(user)
     if not staff and hasattr(ticket, "get_portal_url"):
         return ticket.get_portal_url()
+    if hasattr(ticket, "desk_url"):  # the same link without a URL reversal per ticket
+        return ticket.desk_url()
     return ticket.get_absolute_url() if hasattr(ticket, "get_absolute_url") else ""
 
 

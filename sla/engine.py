@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 
 from .calendar import WorkingCalendar, add_business_time, business_time_between
 
@@ -89,6 +90,17 @@ class Clock:
     def _with(self, periods) -> Clock:
         return Clock(self.calendar, self.target, periods, self.warn_at)
 
+    @cached_property
+    def crossings(self) -> tuple[tuple[int, datetime | None], ...]:
+        """``thresholds(clock)``, worked out once per clock (it is immutable)."""
+        result = []
+        for level in (*self.warn_at, BREACH):
+            at = crossing(self, level_seconds(self, level))
+            if at is not None and level == BREACH:
+                at += ONE_SECOND
+            result.append((level, at))
+        return tuple(result)
+
 
 def elapsed(clock: Clock, now: datetime) -> int:
     """Business seconds the clock has run by ``now``."""
@@ -154,13 +166,7 @@ def level_seconds(clock: Clock, level: int) -> int:
 
 def thresholds(clock: Clock) -> list[tuple[int, datetime | None]]:
     """Each escalation level with the instant it is crossed (a breach one second after due)."""
-    result = []
-    for level in (*clock.warn_at, BREACH):
-        at = crossing(clock, level_seconds(clock, level))
-        if at is not None and level == BREACH:
-            at += ONE_SECOND
-        result.append((level, at))
-    return result
+    return list(clock.crossings)
 
 
 def reached(clock: Clock, now: datetime) -> tuple[int, datetime | None]:

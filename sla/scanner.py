@@ -30,6 +30,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from itsm import broker
+from itsm.db import insert_rows, json_rows, recordset
 from itsm.models import Notification
 from itsm.notify import batched, notify
 from itsm.permissions import MANAGER, users_with_role
@@ -120,7 +121,7 @@ def _process(timers: list[Timer], now: datetime) -> None:
                 context.event(timer, now, kind, level=level, notified=len(plan["people"]))
             timer.notified_level = level
     for timer in timers:
-        _schedule(timer, now)
+        _schedule(timer, now, context)
     _write_timers(timers)
     context.events_write()
 
@@ -167,11 +168,20 @@ TIMER_FIELDS = [
 
 
 class _Context:
-    """What one batch shares: managers (one query, if needed), events written together."""
+    """What one batch shares: managers (one query, if needed), each timer's clock (read
+    once), events written together."""
 
     def __init__(self):
         self._managers = None
-        self.events: list[SlaEvent] = []
+        self._clocks: dict[int, engine.Clock] = {}
+        self.events: list[dict] = []
+
+    def clock(self, timer: Timer) -> engine.Clock:
+        """``clock_of(timer)``: the scan changes no field it is made of."""
+        clock = self._clocks.get(timer.pk)
+        if clock is None:
+            clock = self._clocks[timer.pk] = clock_of(timer)
+        return clock
 
     @property
     def managers(self):
@@ -181,11 +191,10 @@ class _Context:
 
     def event(self, timer, at, kind, **data) -> None:
         data = {k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in data.items()}
-        self.events.append(SlaEvent(timer=timer, at=at, kind=kind, data=data))
+        self.events.append({"timer_id": timer.pk, "at": at, "kind": kind, "data": data})
 
     def events_write(self) -> None:
-        if self.events:
-            SlaEvent.objects.bulk_create(self.events)
+        insert_rows(SlaEvent, self.events, returning=False)
 
 
 def _load_tickets(timers: list[Timer]) -> None:
@@ -210,7 +219,7 @@ def _check(timer: Timer, now: datetime, context: _Context):
     None. Only the highest level crossed escalates (catch-up never replays lower ones)."""
     stopped = timer.clock == Timer.Clock.STOPPED
     if timer.breached_at is None and timer.state != Timer.State.CANCELED:
-        crossed = engine.breached_at(clock_of(timer), now)
+        crossed = engine.breached_at(context.clock(timer), now)
         if crossed is not None:
             timer.breached_at = timer.due_at = crossed
             timer.state = Timer.State.BREACHED
@@ -220,15 +229,15 @@ def _check(timer: Timer, now: datetime, context: _Context):
     elif stopped:
         return None  # warnings are for acting in time: none once stopped
     else:
-        level, crossed_at = engine.reached(clock_of(timer), now)
+        level, crossed_at = engine.reached(context.clock(timer), now)
     return (level, crossed_at) if level > timer.notified_level else None
 
 
-def _schedule(timer: Timer, now: datetime) -> None:
+def _schedule(timer: Timer, now: datetime, context: _Context) -> None:
     if timer.clock == Timer.Clock.STOPPED:
         timer.next_check_at = None
     else:
-        timer.next_check_at = engine.next_check(clock_of(timer), now, timer.notified_level)
+        timer.next_check_at = engine.next_check(context.clock(timer), now, timer.notified_level)
     timer.version += 1
     timer.updated_at = timezone.now()
 
@@ -259,7 +268,16 @@ def _plan(timer: Timer, level: int, crossed_at, context: _Context) -> dict:
     }
 
 
-CLAIM_CHUNK = 200
+CLAIM_CHUNK = 200  # rows per INSERT where the batch is not one parameter (SQLite)
+ESCALATION_COLUMNS = {
+    "timer_id": "bigint",
+    "level": "smallint",
+    "crossed_at": "timestamptz",
+    "created_at": "timestamptz",
+    "notified": "jsonb",
+    "actions": "jsonb",
+    "actions_done_at": "timestamptz",
+}
 
 
 def _claim(plans: list[dict]) -> set[tuple[int, int]]:
@@ -267,41 +285,54 @@ def _claim(plans: list[dict]) -> set[tuple[int, int]]:
 
     ``INSERT … ON CONFLICT DO NOTHING RETURNING``: a pair another scan inserted (committed, or
     still in flight — the insert waits for it) comes back missing, and is not escalated
-    again. No error, no savepoint."""
-    adapt = connection.ops.adapt_datetimefield_value
-    now = adapt(timezone.now())
-    claimed: set[tuple[int, int]] = set()
-    for index in range(0, len(plans), CLAIM_CHUNK):
-        chunk = plans[index : index + CLAIM_CHUNK]
-        values, params = [], []
-        for plan in chunk:
-            values.append("(%s, %s, %s, %s, %s, %s, %s)")
-            params += [
-                plan["timer"].pk,
-                plan["level"],
-                adapt(plan["crossed_at"]),
-                now,
-                json.dumps(sorted(p.pk for p in plan["people"])),
-                json.dumps(plan["actions"]),
-                None if plan["actions"] else now,
-            ]
-        with connection.cursor() as cursor:
+    again. No error, no savepoint. On PostgreSQL one statement for the batch."""
+    now = timezone.now()
+    rows = [
+        [
+            plan["timer"].pk,
+            plan["level"],
+            plan["crossed_at"],
+            now,
+            sorted(p.pk for p in plan["people"]),
+            plan["actions"],
+            None if plan["actions"] else now,
+        ]
+        for plan in plans
+    ]
+    columns = ", ".join(ESCALATION_COLUMNS)
+    inserted = []
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
             cursor.execute(
-                "INSERT INTO sla_escalation "  # noqa: S608 - only placeholders interpolated
-                "(timer_id, level, crossed_at, created_at, notified, actions, actions_done_at) "
-                f"VALUES {', '.join(values)} "
+                f"INSERT INTO sla_escalation ({columns}) "  # noqa: S608 - no values interpolated
+                f"SELECT {columns} FROM {recordset(ESCALATION_COLUMNS)} AS v ORDER BY v.n "
                 "ON CONFLICT (timer_id, level) DO NOTHING RETURNING id, timer_id, level",
-                params,
+                [json_rows(rows)],
             )
-            rows = cursor.fetchall()
-        claimed.update((timer_id, level) for _id, timer_id, level in rows)
-        ids = {(timer_id, level): pk for pk, timer_id, level in rows}
-        for plan in chunk:
-            plan["escalation"] = ids.get((plan["timer"].pk, plan["level"]))
-    skipped = len(plans) - len(claimed)
+            inserted = cursor.fetchall()
+        else:
+            adapt = connection.ops.adapt_datetimefield_value
+            for index in range(0, len(rows), CLAIM_CHUNK):
+                chunk = rows[index : index + CLAIM_CHUNK]
+                params = []
+                for timer_id, level, crossed_at, created_at, notified, actions, done in chunk:
+                    params += [timer_id, level, adapt(crossed_at), adapt(created_at)]
+                    params += [json.dumps(notified), json.dumps(actions), adapt(done)]
+                values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(chunk))
+                cursor.execute(
+                    f"INSERT INTO sla_escalation ({columns}) "  # noqa: S608 - placeholders only
+                    f"VALUES {values} "
+                    "ON CONFLICT (timer_id, level) DO NOTHING RETURNING id, timer_id, level",
+                    params,
+                )
+                inserted += cursor.fetchall()
+    ids = {(timer_id, level): pk for pk, timer_id, level in inserted}
+    for plan in plans:
+        plan["escalation"] = ids.get((plan["timer"].pk, plan["level"]))
+    skipped = len(plans) - len(ids)
     if skipped:
         log.info("SLA scan: %d level(s) already escalated by another scan", skipped)
-    return claimed
+    return set(ids)
 
 
 def _notify(plan: dict) -> None:
@@ -326,15 +357,25 @@ def _notify(plan: dict) -> None:
         transaction.on_commit(lambda: _enqueue_actions(escalation_id))
 
 
+TIMER_COLUMNS = {
+    "id": "bigint",
+    "state": "varchar",
+    "breached_at": "timestamptz",
+    "due_at": "timestamptz",
+    "notified_level": "smallint",
+    "next_check_at": "timestamptz",
+    "version": "integer",
+    "updated_at": "timestamptz",
+}
+
+
 def _write_timers(timers: list[Timer]) -> None:
-    """One UPDATE for the batch (PostgreSQL: ``UPDATE … FROM (VALUES …)``)."""
+    """One UPDATE for the batch (PostgreSQL: ``UPDATE … FROM`` the rows of one parameter)."""
     if connection.vendor != "postgresql":
         Timer.objects.bulk_update(timers, TIMER_FIELDS)
         return
-    rows, params = [], []
-    for timer in timers:
-        rows.append("(%s, %s, %s, %s, %s, %s, %s, %s)")
-        params += [
+    rows = [
+        [
             timer.pk,
             timer.state,
             timer.breached_at,
@@ -344,17 +385,14 @@ def _write_timers(timers: list[Timer]) -> None:
             timer.version,
             timer.updated_at,
         ]
+        for timer in timers
+    ]
     with connection.cursor() as cursor:
         cursor.execute(
-            "UPDATE sla_timer AS t SET state = v.state::varchar, "  # noqa: S608 - placeholders
-            "breached_at = v.breached_at::timestamptz, due_at = v.due_at::timestamptz, "
-            "notified_level = v.notified_level::integer, "
-            "next_check_at = v.next_check_at::timestamptz, version = v.version::integer, "
-            "updated_at = v.updated_at::timestamptz "
-            f"FROM (VALUES {', '.join(rows)}) AS v(id, state, breached_at, due_at, "
-            "notified_level, next_check_at, version, updated_at) "
-            "WHERE t.id = v.id::bigint",
-            params,
+            "UPDATE sla_timer AS t SET "  # noqa: S608 - no values interpolated
+            + ", ".join(f"{name} = v.{name}" for name in TIMER_FIELDS)
+            + f" FROM {recordset(TIMER_COLUMNS)} AS v WHERE t.id = v.id",
+            [json_rows(rows)],
         )
 
 

@@ -5,7 +5,7 @@ from django.core import mail
 from django.utils import timezone, translation
 
 from itsm import notify
-from itsm.models import Notification
+from itsm.models import Notification, NotificationPreference
 from itsm.testing import make_incident
 
 
@@ -50,6 +50,49 @@ def test_the_message_is_written_in_the_recipients_language(db, rita, alice):
         french = str(Notification.Kind.STATE.label)
     assert french != "State changed"
     assert row.subject == french
+
+
+def test_a_batch_writes_each_row_as_one_notify_call_would(
+    db, rita, alice, bob, monkeypatch, django_capture_on_commit_callbacks
+):
+    """Inside ``batched()`` the rows are inserted from their values: each recipient still
+    gets their language and their link, and only the rows to mail reach the task."""
+    rita.language = "fr"
+    rita.save()
+    NotificationPreference.objects.create(user=bob, kind="state", email=False, in_app=True)
+    first, second = make_incident(requester=rita), make_incident(requester=rita)
+    queued = []
+    monkeypatch.setattr(notify, "enqueue", queued.append)
+    with django_capture_on_commit_callbacks(execute=True), notify.batched():
+        for incident in (first, second):
+            notify.notify(
+                [rita, alice, bob],
+                kind=Notification.Kind.STATE,
+                ticket=incident,
+                subject=Notification.Kind.STATE.label,
+                message="%(number)s: %(title)s",
+                params={"level": 50},
+            )
+    rows = list(Notification.objects.filter(kind="state").order_by("id"))
+    with translation.override("fr"):
+        french = str(Notification.Kind.STATE.label)
+    assert [(r.recipient.username, r.ticket, r.subject, r.email_state) for r in rows] == [
+        (user.username, incident.number, subject, state)
+        for incident in (first, second)
+        for user, subject, state in (
+            (rita, french, "pending"),
+            (alice, "State changed", "pending"),
+            (bob, "State changed", "skipped"),
+        )
+    ]
+    assert [r.url for r in rows[:3]] == [
+        first.get_portal_url(),
+        first.get_absolute_url(),
+        first.get_absolute_url(),
+    ]
+    assert rows[0].message == f"{first.number}: {first.title}"
+    assert rows[0].params == {"number": first.number, "title": first.title, "level": 50}
+    assert queued == [[r.pk for r in rows if r.email_state == "pending"]]
 
 
 def test_mail_goes_out_after_commit(db, rita, alice, django_capture_on_commit_callbacks):

@@ -249,3 +249,17 @@ def test_elapsed_and_due_match_a_minute_walk(start, steps, target_minutes, cal, 
     assert engine.elapsed(c, now) == spent
     expected_due = due if (running or (due is not None and due <= periods[-1][1])) else None
     assert engine.due(c) == expected_due
+
+
+def test_a_clocks_thresholds_are_worked_out_once(monkeypatch):
+    """A scan asks a clock for its breach, its level and its next check: the crossing
+    instants behind them are computed once per clock, not once per question."""
+    calls = []
+    real = engine.crossing
+    monkeypatch.setattr(engine, "crossing", lambda *args: calls.append(args) or real(*args))
+    c = clock(ALWAYS, HOUR, (utc(2026, 3, 2, 9), None))
+    now = utc(2026, 3, 2, 9, 40)
+    engine.thresholds(c)
+    assert engine.reached(c, now) == (50, utc(2026, 3, 2, 9, 30))
+    assert engine.next_check(c, now, 50) == utc(2026, 3, 2, 9, 45)
+    assert len(calls) == len(c.warn_at) + 1  # each level once (warnings and the breach)

@@ -272,3 +272,20 @@ def test_a_batch_takes_a_fixed_number_of_queries_per_timer(always, team):
     # per batch: savepoint, claim, tickets, escalations, timers, events, release
     assert len(queries) <= 7
     assert SlaEvent.objects.filter(kind="warning").count() == 10
+
+
+@pytest.mark.django_db
+def test_a_batchs_escalations_are_one_insert_however_many_timers(always, team, monkeypatch):
+    if connection.vendor != "postgresql":
+        pytest.skip("one statement per batch on PostgreSQL (SQLite inserts in chunks)")
+    monkeypatch.setattr(scanner, "CLAIM_CHUNK", 2)  # the statement size no longer matters
+    make_policy(always, response=10 * HOUR, resolution=HOUR, warning_notify=[], breach_notify=[])
+    for _ in range(5):
+        open_at(T0, assignment_group=team)
+    with CaptureQueriesContext(connection) as queries:
+        assert claim_batch(utc(2026, 3, 2, 9, 31)) == 5
+    inserts = [q for q in queries if q["sql"].startswith("INSERT INTO sla_escalation")]
+    assert len(inserts) == 1
+    assert len(queries) <= 7
+    assert Escalation.objects.filter(level=50).count() == 5
+    assert SlaEvent.objects.filter(kind="warning").count() == 5
