@@ -292,3 +292,41 @@ def test_env_list_splits_on_commas_and_drops_blanks(monkeypatch):
     monkeypatch.setenv("ITSM_TEST_HOSTS", " desk.example.com, ,localhost,")
 
     assert itsm_settings.env_list("ITSM_TEST_HOSTS") == ["desk.example.com", "localhost"]
+
+
+LOG_THREE = """
+import logging, django
+django.setup()
+logging.getLogger("django.request").warning("a 404 warning")
+logging.getLogger("django.request").error("a 500 error")
+logging.getLogger("itsm").info("an app notice")
+"""
+
+
+@pytest.mark.parametrize(
+    ("level", "shown", "hidden"),
+    [
+        ("ERROR", ["a 500 error"], ["a 404 warning", "an app notice"]),
+        ("WARNING", ["a 500 error", "a 404 warning"], ["an app notice"]),
+        ("INFO", ["a 500 error", "a 404 warning", "an app notice"], []),
+    ],
+)
+def test_log_level_holds_for_django_own_loggers_too(clean_env, level, shown, hidden):
+    """django.request sets a level of its own; LOG_LEVEL still decides what is written."""
+    result = subprocess.run(
+        [sys.executable, "-c", LOG_THREE],
+        cwd=ROOT,
+        env={
+            **production_env(clean_env, LOG_LEVEL=level),
+            "DJANGO_SETTINGS_MODULE": "itsm.settings",
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    for line in shown:
+        assert line in result.stderr
+    for line in hidden:
+        assert line not in result.stderr
