@@ -24,6 +24,8 @@ SERVICE_MODULES = {
     "itsm/approvals.py": "approval links: the record that a link was used, in the "
     "transaction of the app's own approval verb",
     "itsm/models.py": "the per-type number counter (SQLite) and the append-only trail's guards",
+    "itsm/db.py": "insert_rows: the rows a writer above hands it (the outbox, the scanner), in "
+    "one statement; it decides nothing",
     "sla/config.py": "the SLA engine's configuration verbs (calendars, policies)",
     "sla/scanner.py": "the SLA scanner: timers, escalations and their events",
     "sla/models.py": "a model's own save() (no side effects)",
