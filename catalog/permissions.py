@@ -144,21 +144,11 @@ def can_comment(user, request) -> bool:
     return type(request).objects.visible_to(user).filter(pk=request.pk).exists()
 
 
-def editable_states(user, request) -> frozenset[str] | None:
-    """The states in which ``request`` takes ``user``'s edits: its parties' while it is open;
-    ``None`` for who works requests (every state but the finished ones)."""
-    if user is None or can_work(user):
-        return None
-    return request.workflow.open_states
-
-
 def check_update(user, request, fields) -> None:
-    """Who may edit and which fields; in which states is the verb's next check
-    (``itsm.services.check_editable`` with ``editable_states``: 409 naming them)."""
     if can_work(user):
         check_fields(fields, WORKER_FIELDS)
         return
-    if not is_party(user, request):
+    if not is_party(user, request) or not request.is_open:
         raise PermissionDenied(_("You may not change this request."))
     check_fields(fields, REQUESTER_FIELDS)
 
